@@ -1,0 +1,132 @@
+# Copyright: msa.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Security-group intent: least-privilege ingress per role, as plain data (docs/plan.md lists it).
+
+Only the load balancer is open to the world (80/443). SSH comes from admin_cidrs, or only from the
+bastion when there is one. Kubernetes ports are open only between cluster groups, service ports only
+from the app group (nodes that run application pods) and the service's own nodes, exporter ports only
+from the monitoring group. Egress is left to the AWS default (all outbound); the data tier's lack of
+internet comes from its route table.
+"""
+from __future__ import annotations
+
+WORLD = "0.0.0.0/0"
+EXPORTER_PORTS = {"node": 9100, "postgresql": 9187, "redis": 9121, "rabbitmq": 15692, "kafka": 9308}
+
+
+def _rule(proto, ports, source, description, from_cidr=False):
+    low, high = ports if isinstance(ports, tuple) else (ports, ports)
+    rule = {"proto": proto, "from_port": low, "to_port": high}
+    rule["cidr" if from_cidr else "source_group"] = source
+    rule["description"] = description
+    return rule
+
+
+class _Builder:
+    def __init__(self, name: str, admin_cidrs: list, bastion: bool, monitoring: bool):
+        self.name = name
+        self.admin_cidrs = admin_cidrs
+        self.bastion = bastion
+        self.monitoring = monitoring
+        self.groups = []
+
+    def sg(self, what: str) -> str:
+        return f"{self.name}-{what}"
+
+    def add(self, what: str, description: str, rules: list) -> None:
+        self.groups.append({"name": self.sg(what), "description": description, "rules": rules})
+
+    def operator(self, port: int, what: str) -> list:
+        """Operator access (SSH, UIs): from the bastion if there is one, else from admin_cidrs."""
+        if self.bastion:
+            return [_rule("tcp", port, self.sg("bastion"), f"{what} from the bastion")]
+        return [_rule("tcp", port, cidr, f"{what} from admin network", from_cidr=True) for cidr in self.admin_cidrs]
+
+    def exporter(self, role: str) -> list:
+        if not self.monitoring:
+            return []
+        return [_rule("tcp", EXPORTER_PORTS[role], self.sg("monitoring"), f"{role} exporter scraped by Prometheus")]
+
+    def clients(self, port, own: str, what: str, app: bool) -> list:
+        rules = [_rule("tcp", port, self.sg("app"), f"{what} from application nodes")] if app else []
+        return [*rules, _rule("tcp", port, self.sg(own), f"{what} between {own} nodes")]
+
+
+def security_groups(name: str, mode: str, roles: set, network: dict, services: dict):
+    """(list of security groups, {role: [group names its pools carry]})."""
+    b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles)
+    k8s = mode != "none"
+    app = k8s and bool(roles & {"worker", "api"})
+    if k8s:
+        b.add("lb", "Load balancers: the only world-open group", [
+            _rule("tcp", 80, WORLD, "HTTP from anywhere", from_cidr=True),
+            _rule("tcp", 443, WORLD, "HTTPS from anywhere", from_cidr=True)])
+    if b.bastion:
+        b.add("bastion", "Bastion host", [
+            _rule("tcp", 22, cidr, "SSH from admin network", from_cidr=True) for cidr in b.admin_cidrs] + b.exporter("node"))
+    b.add("node", "Every node: SSH and node exporter", b.operator(22, "SSH") + b.exporter("node"))
+    if k8s:
+        cluster = b.sg("k8s")
+        nodeport = _rule("tcp", (30000, 32767), b.sg("lb"), "NodePort services behind the load balancer")
+        if mode == "eks":
+            rules = [_rule("-1", (-1, -1), cluster, "node to node and pod traffic (VPC CNI)"), nodeport]
+        else:
+            rules = [
+                _rule("tcp", 10250, cluster, "kubelet API"),
+                _rule("tcp", 179, cluster, "Calico BGP"),
+                _rule("4", (-1, -1), cluster, "Calico IP-in-IP"),
+                _rule("udp", 4789, cluster, "Calico VXLAN"),
+                _rule("tcp", 5473, cluster, "Calico Typha"),
+                _rule("tcp", (30000, 32767), cluster, "NodePort services inside the cluster"),
+                nodeport,
+                _rule("tcp", 10256, b.sg("lb"), "kube-proxy health checks from the load balancer"),
+            ]
+        b.add("k8s", "Kubernetes cluster nodes", rules)
+        if mode == "kubeadm" and "control_plane" in roles:
+            plane = b.sg("control-plane")
+            b.add("control-plane", "Kubernetes control plane", [
+                _rule("tcp", 6443, cluster, "Kubernetes API from cluster nodes"),
+                _rule("tcp", (2379, 2380), plane, "etcd between control-plane nodes")])
+        if app:
+            b.add("app", "Nodes that run application pods: the clients data services trust", [])
+    if "postgresql" in roles:
+        pg = services["postgresql"]
+        b.add("postgresql", "PostgreSQL nodes", b.clients(pg["port"], "postgresql", "PostgreSQL", app) + b.exporter("postgresql"))
+    if "redis" in roles:
+        redis = services["redis"]
+        rules = b.clients(redis["port"], "redis", "Redis", app)
+        if redis["sentinel"]["enabled"]:
+            rules += b.clients(redis["sentinel"]["port"], "redis", "Redis Sentinel", app)
+        b.add("redis", "Redis nodes", rules + b.exporter("redis"))
+    if "rabbitmq" in roles:
+        mq = services["rabbitmq"]
+        rules = b.clients(mq["port"], "rabbitmq", "AMQP", app)
+        rules += [_rule("tcp", 4369, b.sg("rabbitmq"), "epmd between RabbitMQ nodes"),
+                  _rule("tcp", 25672, b.sg("rabbitmq"), "Erlang distribution between RabbitMQ nodes"),
+                  _rule("tcp", (35672, 35682), b.sg("rabbitmq"), "RabbitMQ CLI tools between nodes")]
+        if mq["management"]:
+            rules += b.operator(15672, "RabbitMQ management UI")
+        b.add("rabbitmq", "RabbitMQ nodes", rules + b.exporter("rabbitmq"))
+    if "kafka" in roles:
+        kafka = services["kafka"]
+        rules = b.clients(kafka["port"], "kafka", "Kafka", app)
+        rules.append(_rule("tcp", kafka["controller_port"], b.sg("kafka"), "KRaft controller quorum"))
+        b.add("kafka", "Kafka nodes", rules + b.exporter("kafka"))
+    if "monitoring" in roles:
+        mon = services["monitoring"]
+        rules = b.operator(mon["port"], "Prometheus UI")
+        if mon["grafana"]:
+            rules += b.operator(mon["grafana_port"], "Grafana UI")
+        b.add("monitoring", "Monitoring: Prometheus, Alertmanager, Grafana", rules)
+
+    per_role = {}
+    for role in roles:
+        if role == "bastion":
+            per_role[role] = [b.sg("bastion")]
+        elif role == "control_plane":
+            per_role[role] = [b.sg("node"), b.sg("k8s")] + ([b.sg("control-plane")] if mode == "kubeadm" else [])
+        elif role in ("worker", "api"):
+            per_role[role] = [b.sg("node"), b.sg("k8s"), b.sg("app")]
+        else:
+            per_role[role] = [b.sg("node"), b.sg(role)]
+    return b.groups, per_role
