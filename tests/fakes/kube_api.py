@@ -1,0 +1,507 @@
+"""An API fake of the Kubernetes API server, for nodes and pods only.
+
+No kube-apiserver can be installed on our machines, so the node modules are tested against this
+small HTTP server on 127.0.0.1. It is an API *fake*: it answers the few endpoints the modules use
+the way a real kube-apiserver v1.28 answers them (codes and Status bodies captured from one, see
+tests/fakes/fixtures/), and nothing more.
+
+What it does:
+- GET / LIST nodes and pods (all namespaces or one), ``labelSelector`` in its equality and
+  existence forms (``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``), ``fieldSelector`` on
+  ``metadata.name``, ``metadata.namespace`` and, for pods, ``spec.nodeName``.
+- POST nodes (the server adds the ``node.kubernetes.io/not-ready:NoSchedule`` taint, as a real
+  server does for a Node that no kubelet reports on) and pods.
+- PATCH nodes with ``application/merge-patch+json`` (RFC 7386), ``application/json-patch+json``
+  (RFC 6902, through the ``jsonpatch`` library; a failed ``test`` op answers 422 Invalid) and
+  ``application/strategic-merge-patch+json`` for the node fields a node patch touches (maps merged,
+  ``null`` deletes, lists such as ``spec.taints`` replaced whole, as measured on a real server).
+- resourceVersion: one global counter bumped on every write; a patch whose result carries a
+  resourceVersion other than the current one answers 409 Conflict; a no-op patch keeps the version.
+- Bearer-token authentication (401 without a known token) and an RBAC switch (``deny``) that
+  answers 403 with the real message; 404 for unknown objects.
+- Request counters per (verb, resource) and a hook (``inject_conflict``) that modifies a node just
+  before the next PATCH of it, so a client's optimistic-concurrency retry can be tested.
+
+What it does not do: watches, other resources, set-based selectors (``in``/``notin``), server-side
+apply, managedFields, admission, strategic-merge directives (``$patch`` ...), TLS, pagination.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonpatch
+
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+
+_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_NAME_RE = re.compile(rf"^{_NAME}$")
+_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+_ROUTES = [
+    (re.compile(r"^/api/v1/nodes$"), "nodes"),
+    (re.compile(r"^/api/v1/nodes/(?P<name>[^/]+)$"), "nodes"),
+    (re.compile(r"^/api/v1/pods$"), "pods"),
+    (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods$"), "pods"),
+    (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)$"), "pods"),
+]
+_KIND = {"nodes": "Node", "pods": "Pod"}
+_NODE_INFO_FIELDS = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+                     "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
+
+
+class ApiError(Exception):
+    """An answer other than 2xx, carried as a Kubernetes Status object."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "details": details if details is not None else {},
+            "code": code,
+        }
+        if code == 401:  # a real server sends no details on 401
+            del self.body["details"]
+
+
+def _details(resource: str, name: str | None) -> dict:
+    return {"name": name, "kind": resource} if name else {"kind": resource}
+
+
+def not_found(resource: str, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{resource} "{name}" not found', _details(resource, name))
+
+
+def conflict(resource: str, name: str) -> ApiError:
+    return ApiError(409, "Conflict",
+                    f'Operation cannot be fulfilled on {resource} "{name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again", _details(resource, name))
+
+
+def invalid_request() -> ApiError:
+    """What a real server answers to a JSON patch whose ``test`` op fails: almost nothing."""
+    return ApiError(422, "Invalid", "the server rejected our request due to an error in our request")
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def valid_label_key(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN_RE.match(prefix)):
+        return False
+    return 0 < len(name) <= 63 and bool(_LABEL_NAME_RE.match(name))
+
+
+def valid_label_value(value: Any) -> bool:
+    return isinstance(value, str) and (value == "" or (len(value) <= 63 and bool(_LABEL_NAME_RE.match(value))))
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: maps merge, ``null`` deletes a key, anything else (lists too) replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def strategic_merge_patch(target: Any, patch: Any) -> Any:
+    """Strategic merge for the node fields we patch: as RFC 7386 (``spec.taints`` is replaced whole,
+    as measured on a real server); directives such as ``$patch`` are not implemented here."""
+    def reject_directives(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key.startswith("$"):
+                    raise bad_request(f"strategic merge directive {key} is not supported by this API fake")
+                reject_directives(item)
+    reject_directives(patch)
+    return merge_patch(target, patch)
+
+
+def parse_label_selector(selector: str) -> list[tuple[str, str, str | None]]:
+    """``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k`` joined by commas -> [(op, key, value)]."""
+    requirements: list[tuple[str, str, str | None]] = []
+    for raw in filter(None, (part.strip() for part in selector.split(","))):
+        if "(" in raw or re.search(r"\s(in|notin)\s", raw):
+            raise bad_request(f"set-based label selector {raw!r} is not supported by this API fake")
+        if raw.startswith("!"):
+            op, key, value = "!", raw[1:].strip(), None
+        elif "!=" in raw:
+            key, value = (s.strip() for s in raw.split("!=", 1))
+            op = "!="
+        elif "=" in raw:
+            key, value = (s.strip() for s in raw.replace("==", "=", 1).split("=", 1))
+            op = "="
+        else:
+            op, key, value = "exists", raw, None
+        if not valid_label_key(key) or (value is not None and not valid_label_value(value)):
+            raise bad_request(f"unable to parse requirement: invalid label selector {raw!r}")
+        requirements.append((op, key, value))
+    return requirements
+
+
+def label_selector_matches(requirements: list[tuple[str, str, str | None]], labels: dict) -> bool:
+    for op, key, value in requirements:
+        if op == "=" and labels.get(key) != value:
+            return False
+        if op == "!=" and labels.get(key) == value:
+            return False
+        if op == "exists" and key not in labels:
+            return False
+        if op == "!" and key in labels:
+            return False
+    return True
+
+
+_FIELDS = {
+    "nodes": {"metadata.name": ("metadata", "name")},
+    "pods": {
+        "metadata.name": ("metadata", "name"),
+        "metadata.namespace": ("metadata", "namespace"),
+        "spec.nodeName": ("spec", "nodeName"),
+    },
+}
+
+
+def parse_field_selector(resource: str, selector: str) -> list[tuple[tuple[str, str], str, bool]]:
+    """``field=value``, ``field==value``, ``field!=value`` joined by commas -> [(path, value, negated)]."""
+    requirements = []
+    for raw in filter(None, (part.strip() for part in selector.split(","))):
+        negate = "!=" in raw
+        field, _, value = raw.replace("!=", "=", 1).replace("==", "=", 1).partition("=")
+        if field not in _FIELDS[resource]:
+            raise bad_request(f"field label not supported: {field}")
+        requirements.append((_FIELDS[resource][field], value, negate))
+    return requirements
+
+
+def field_selector_matches(requirements: list[tuple[tuple[str, str], str, bool]], obj: dict) -> bool:
+    return all((obj.get(section, {}).get(key, "") == value) != negate
+               for (section, key), value, negate in requirements)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class KubeApiFake:
+    """State and behaviour of the API fake; ``serve()`` puts it on 127.0.0.1."""
+
+    def __init__(self, tokens: dict[str, str] | None = None):
+        self.tokens = dict(tokens or {"fake-admin-token": "admin"})
+        self.nodes: dict[str, dict] = {}
+        self.pods: dict[tuple[str, str], dict] = {}
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._denied: set[tuple[str, str, str]] = set()
+        self._before_patch: dict[str, list[Callable[[], None]]] = {}
+        self._version = 100
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self.url = ""
+
+    # --- seeding and inspection (from the test, not over HTTP) ---------------------------
+    def _next_version(self) -> str:
+        self._version += 1
+        return str(self._version)
+
+    def add_node(self, name: str, labels: dict | None = None, taints: list | None = None,
+                 annotations: dict | None = None) -> dict:
+        """Create a Node as ``POST /api/v1/nodes`` would (``kubernetes.io/hostname`` is added here
+        the way a kubelet would set it; the not-ready taint is added by the create path)."""
+        metadata: dict = {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}}
+        if annotations:
+            metadata["annotations"] = dict(annotations)
+        return self.create("nodes", None, {"metadata": metadata, "spec": {"taints": list(taints or [])}})
+
+    def add_pod(self, namespace: str, name: str, node_name: str | None = None, labels: dict | None = None,
+                owner_kind: str | None = None) -> dict:
+        metadata: dict = {"name": name, "namespace": namespace, "labels": dict(labels or {})}
+        if owner_kind:
+            metadata["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner_kind, "name": f"{name}-owner",
+                                            "uid": str(uuid.uuid4()), "controller": True}]
+        spec: dict = {"containers": [{"name": "app", "image": "example/app:1.0"}]}
+        if node_name:
+            spec["nodeName"] = node_name
+        return self.create("pods", namespace, {"metadata": metadata, "spec": spec})
+
+    def node(self, name: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self.nodes[name])
+
+    def modify_node(self, name: str, change: Callable[[dict], None]) -> None:
+        """A write by someone else: ``change`` edits the stored node, its resourceVersion is bumped."""
+        with self._lock:
+            change(self.nodes[name])
+            self.nodes[name]["metadata"]["resourceVersion"] = self._next_version()
+
+    def inject_conflict(self, name: str, times: int = 1, change: Callable[[dict], None] | None = None) -> None:
+        """Before each of the next ``times`` PATCHes of node ``name``, modify it (default: set a
+        foreign label), so a PATCH that carries the version it read answers 409 Conflict."""
+        def touch(node: dict) -> None:
+            node["metadata"].setdefault("labels", {})["example.com/touched"] = str(self._version)
+        with self._lock:
+            hooks = self._before_patch.setdefault(name, [])
+            hooks.extend([lambda: self.modify_node(name, change or touch)] * times)
+
+    def deny(self, user: str, verb: str, resource: str) -> None:
+        """RBAC switch: ``user`` may no longer ``verb`` (get, list, patch, create) ``resource``."""
+        self._denied.add((user, verb, resource))
+
+    def count(self, verb: str, resource: str = "nodes") -> int:
+        return self.counts[(verb, resource)]
+
+    def reset_counts(self) -> None:
+        self.counts.clear()
+
+    # --- the API --------------------------------------------------------------------------
+    def create(self, resource: str, namespace: str | None, body: dict) -> dict:
+        with self._lock:
+            obj = {key: copy.deepcopy(value) for key, value in body.items() if key not in ("kind", "apiVersion")}
+            meta = obj.setdefault("metadata", {})
+            name = meta.get("name", "")
+            key = (namespace or "", name)
+            store = self.nodes if resource == "nodes" else self.pods
+            if (name if resource == "nodes" else key) in store:
+                raise ApiError(409, "AlreadyExists", f'{resource} "{name}" already exists', _details(resource, name))
+            meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_version(), creationTimestamp=_now())
+            if resource == "nodes":
+                spec = obj.setdefault("spec", {})
+                taints = [t for t in spec.get("taints", []) if (t["key"], t["effect"]) != ("node.kubernetes.io/not-ready", "NoSchedule")]
+                spec["taints"] = [dict(NOT_READY_TAINT), *taints]
+                obj.setdefault("status", {"daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
+                                          "nodeInfo": dict.fromkeys(_NODE_INFO_FIELDS, "")})
+                self._validate_node(obj)
+                _prune_empty(obj)
+                self.nodes[name] = obj
+            else:
+                meta["namespace"] = namespace
+                obj.setdefault("status", {"phase": "Pending", "qosClass": "BestEffort"})
+                _prune_empty(obj)
+                self.pods[key] = obj
+            return self._with_kind(resource, obj)
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict:
+        with self._lock:
+            obj = self.nodes.get(name) if resource == "nodes" else self.pods.get((namespace or "", name))
+            if obj is None:
+                raise not_found(resource, name)
+            return self._with_kind(resource, obj)
+
+    def list(self, resource: str, namespace: str | None, query: dict[str, str]) -> dict:
+        requirements = parse_label_selector(query.get("labelSelector", ""))
+        fields = parse_field_selector(resource, query.get("fieldSelector", ""))
+        with self._lock:
+            candidates = self.nodes.values() if resource == "nodes" else (
+                pod for (ns, _), pod in sorted(self.pods.items()) if namespace in (None, ns))
+            items = [copy.deepcopy(obj) for obj in candidates
+                     if label_selector_matches(requirements, obj["metadata"].get("labels", {}))
+                     and field_selector_matches(fields, obj)]
+            return {"kind": f"{_KIND[resource]}List", "apiVersion": "v1",
+                    "metadata": {"resourceVersion": str(self._version)}, "items": items}
+
+    def patch_node(self, name: str, content_type: str, patch: Any) -> dict:
+        with self._lock:
+            hooks = self._before_patch.get(name)
+            if hooks:
+                hooks.pop(0)()
+            current = self.nodes.get(name)
+            if current is None:
+                raise not_found("nodes", name)
+            if content_type == MERGE_PATCH:
+                patched = merge_patch(current, patch)
+            elif content_type == STRATEGIC_PATCH:
+                patched = strategic_merge_patch(current, patch)
+            elif content_type == JSON_PATCH:
+                try:
+                    patched = jsonpatch.apply_patch(current, patch)
+                except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+                    raise invalid_request() from exc
+            else:
+                raise ApiError(415, "UnsupportedMediaType",
+                               f"the body of the request was in an unknown format - accepted media types include: "
+                               f"{JSON_PATCH}, {MERGE_PATCH}, application/apply-patch+yaml, {STRATEGIC_PATCH}")
+            if not isinstance(patched, dict):
+                raise bad_request("the patch does not produce an object")
+            sent_version = patched.get("metadata", {}).get("resourceVersion")
+            if sent_version is not None and sent_version != current["metadata"]["resourceVersion"]:
+                raise conflict("nodes", name)
+            for field in ("name", "uid", "creationTimestamp"):
+                if patched.get("metadata", {}).get(field) != current["metadata"].get(field):
+                    raise ApiError(422, "Invalid", f'Node "{name}" is invalid: metadata.{field}: Invalid value: '
+                                   f'{json.dumps(patched.get("metadata", {}).get(field))}: field is immutable',
+                                   {"name": name, "kind": "Node"})
+            self._validate_node(patched)
+            _prune_empty(patched)
+            patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            if patched != current:  # a real server skips the write (and keeps the version) on a no-op
+                patched["metadata"]["resourceVersion"] = self._next_version()
+                self.nodes[name] = patched
+            return self._with_kind("nodes", patched)
+
+    @staticmethod
+    def _with_kind(resource: str, obj: dict) -> dict:
+        return {"kind": _KIND[resource], "apiVersion": "v1", **copy.deepcopy(obj)}
+
+    @staticmethod
+    def _validate_node(node: dict) -> None:
+        name = node["metadata"].get("name", "")
+        problems = [f'metadata.labels: Invalid value: "{key}": name part must consist of alphanumeric characters, '
+                    "'-', '_' or '.', and must start and end with an alphanumeric character"
+                    for key in node["metadata"].get("labels", {}) if not valid_label_key(key)]
+        problems += [f'metadata.labels: Invalid value: {json.dumps(value)}: a valid label must be an empty string or '
+                     "consist of alphanumeric characters, '-', '_' or '.'"
+                     for value in node["metadata"].get("labels", {}).values() if not valid_label_value(value)]
+        seen = set()
+        for index, taint in enumerate(node.get("spec", {}).get("taints") or []):
+            if taint.get("effect") not in TAINT_EFFECTS:
+                problems.append(f'spec.taints[{index}].effect: Unsupported value: "{taint.get("effect")}"')
+            if not valid_label_key(taint.get("key", "")):
+                problems.append(f'spec.taints[{index}].key: Invalid value: "{taint.get("key")}"')
+            if (taint.get("key"), taint.get("effect")) in seen:
+                problems.append(f"spec.taints[{index}]: Duplicate value: {json.dumps(taint)}")
+            seen.add((taint.get("key"), taint.get("effect")))
+        if problems:
+            raise ApiError(422, "Invalid", f'Node "{name}" is invalid: ' + ", ".join(problems),
+                           {"name": name, "kind": "Node"})
+
+    def authorize(self, user: str, verb: str, resource: str, namespace: str | None, name: str | None) -> None:
+        if (user, verb, resource) not in self._denied:
+            return
+        scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        subject = f'{resource} "{name}"' if name else resource
+        raise ApiError(403, "Forbidden", f'{subject} is forbidden: User "{user}" cannot {verb} resource '
+                       f'"{resource}" in API group "" {scope}', _details(resource, name))
+
+    # --- serving -----------------------------------------------------------------------------
+    def start(self) -> KubeApiFake:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="kube-api-fake", daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def write_kubeconfig(self, path: Path, token: str | None = None, context: str = "fake") -> Path:
+        """A kubeconfig (JSON is valid YAML) pointing at this fake with a bearer token."""
+        token = token or next(iter(self.tokens))
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": context,
+            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+            "users": [{"name": f"{context}-user", "user": {"token": token}}],
+            "contexts": [{"name": context, "context": {"cluster": "fake", "user": f"{context}-user"}}],
+        }
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return path
+
+
+def _prune_empty(obj: dict) -> None:
+    """Empty maps and lists are omitted from what a real server returns (``omitempty``)."""
+    for section, key in (("metadata", "labels"), ("metadata", "annotations"), ("spec", "taints")):
+        if section in obj and key in obj[section] and not obj[section][key]:
+            del obj[section][key]
+
+
+def _handler_for(fake: KubeApiFake) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the client reuses its connection
+        disable_nagle_algorithm = True  # else each small response waits on a delayed ACK (~40 ms)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: tests read the counters, not a log."""
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+        def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                code, body = 200, self._dispatch(method, raw)
+                if method == "POST":
+                    code = 201
+            except ApiError as err:
+                code, body = err.code, err.body
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _dispatch(self, method: str, raw: bytes) -> dict:
+            url = urlsplit(self.path)
+            user = fake.tokens.get(self.headers.get("Authorization", "").removeprefix("Bearer ").strip())
+            if user is None:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            match, resource = next(((m, r) for m, r in ((p.match(url.path), r) for p, r in _ROUTES) if m), (None, ""))
+            if match is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            namespace, name = match.groupdict().get("namespace"), match.groupdict().get("name")
+            verb = {"GET": "get" if name else "list", "POST": "create", "PATCH": "patch"}[method]
+            if (verb == "create" and name) or (verb == "patch" and (not name or resource != "nodes")):
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            fake.counts[(verb, resource)] += 1
+            fake.authorize(user, verb, resource, namespace, name)
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError as exc:
+                raise bad_request(f"the request body is not JSON: {exc}") from exc
+            if verb == "list":
+                query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+                return fake.list(resource, namespace, query)
+            if verb == "get":
+                return fake.get(resource, namespace, name)
+            if verb == "create":
+                return fake.create(resource, namespace, body or {})
+            content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+            return fake.patch_node(name, content_type, body)
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serve(tokens: dict[str, str] | None = None) -> Iterator[KubeApiFake]:
+    """Run an API fake on 127.0.0.1 for the duration of the ``with`` block."""
+    fake = KubeApiFake(tokens).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
