@@ -103,7 +103,7 @@ def stop(port: int = DEFAULT_PORT) -> None:
     pid = _running_pid(port)
     if pid:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _dummy in range(50):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

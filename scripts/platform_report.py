@@ -33,11 +33,11 @@ def report(name: str) -> list[str]:
                             ("internet gateways", ec2.describe_internet_gateways, "InternetGateways"),
                             ("elastic IPs", ec2.describe_addresses, "Addresses")):
         counts[kind] = len(call(Filters=tag)[key])
-    nats = ec2.describe_nat_gateways(Filter=tag + [{"Name": "state", "Values": ["pending", "available"]}])
+    nats = ec2.describe_nat_gateways(Filter=[*tag, {"Name": "state", "Values": ["pending", "available"]}])
     counts["NAT gateways"] = len(nats["NatGateways"])
     pools = collections.Counter()
     for page in ec2.get_paginator("describe_instances").paginate(
-            Filters=tag + [{"Name": "instance-state-name", "Values": ["pending", "running"]}]):
+            Filters=[*tag, {"Name": "instance-state-name", "Values": ["pending", "running"]}]):
         for reservation in page["Reservations"]:
             for instance in reservation["Instances"]:
                 tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}

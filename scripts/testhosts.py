@@ -307,7 +307,7 @@ def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = D
         _boot(name, merged, bridge)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
         list(pool.map(lambda spec: _wait_ssh(spec[0], spec[1].split("/")[0], timeout), todo))
-    wanted = {name for name, _ in specs}
+    wanted = {name for name, _dummy in specs}
     return [h.as_dict() for h in hosts() if h.name in wanted]
 
 

@@ -159,7 +159,7 @@ class _Context:
         svc = k8s.get("service_cidr")
         if pod is not None:
             prefix = ipaddress.ip_network(pod).prefixlen
-            nodes = sum(p["count"] for _, p in self.pools if p["role"] in K8S_ROLES)
+            nodes = sum(p["count"] for _dummy, p in self.pools if p["role"] in K8S_ROLES)
             if prefix > 24:
                 self.err("kubernetes.pod_cidr", f"{pod} is smaller than a /24, but each node takes a /24 from it; use a /16")
             elif nodes > 2 ** (24 - prefix):
@@ -496,6 +496,6 @@ class _Context:
 
     def role_counts(self) -> dict:
         counts = {}
-        for _, pool in self.pools:
+        for _dummy, pool in self.pools:
             counts[pool["role"]] = counts.get(pool["role"], 0) + pool["count"]
         return counts

@@ -20,9 +20,9 @@ def assemble(ctx) -> dict:
     """The plan of a topology that passed every check (`ctx`: topology._Context)."""
     data, name = ctx.data, ctx.name
     net = data["network"]
-    pools = [p for _, p in ctx.pools]
+    pools = [p for _dummy, p in ctx.pools]
     if net["bastion"] and not any(p["role"] == "bastion" for p in pools):
-        itype, volume, _ = ROLE_DEFAULTS["bastion"]
+        itype, volume, _dummy = ROLE_DEFAULTS["bastion"]
         pools.append({"name": "bastion", "role": "bastion", "count": 1, "instance_type": itype, "tier": "public",
                       "volume_size": volume, "api": None, "namespace": None, "labels": {}, "taints": []})
     roles = {p["role"] for p in pools}

@@ -109,7 +109,7 @@ def bad_request(message: str) -> ApiError:
 
 
 def valid_label_key(key: str) -> bool:
-    prefix, _, name = key.rpartition("/")
+    prefix, _dummy, name = key.rpartition("/")
     if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN_RE.match(prefix)):
         return False
     return 0 < len(name) <= 63 and bool(_LABEL_NAME_RE.match(name))
@@ -195,7 +195,7 @@ def parse_field_selector(resource: str, selector: str) -> list[tuple[tuple[str, 
     requirements = []
     for raw in filter(None, (part.strip() for part in selector.split(","))):
         negate = "!=" in raw
-        field, _, value = raw.replace("!=", "=", 1).replace("==", "=", 1).partition("=")
+        field, _dummy, value = raw.replace("!=", "=", 1).replace("==", "=", 1).partition("=")
         if field not in _FIELDS[resource]:
             raise bad_request(f"field label not supported: {field}")
         requirements.append((_FIELDS[resource][field], value, negate))
@@ -319,7 +319,7 @@ class KubeApiFake:
         fields = parse_field_selector(resource, query.get("fieldSelector", ""))
         with self._lock:
             candidates = self.nodes.values() if resource == "nodes" else (
-                pod for (ns, _), pod in sorted(self.pods.items()) if namespace in (None, ns))
+                pod for (ns, _dummy), pod in sorted(self.pods.items()) if namespace in (None, ns))
             items = [copy.deepcopy(obj) for obj in candidates
                      if label_selector_matches(requirements, obj["metadata"].get("labels", {}))
                      and field_selector_matches(fields, obj)]

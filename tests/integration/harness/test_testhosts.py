@@ -23,11 +23,11 @@ def booted():
     try:
         yield testhosts.up(HOSTS)
     finally:
-        testhosts.down([name for name, _ in HOSTS])
+        testhosts.down([name for name, _dummy in HOSTS])
 
 
 def test_hosts_run_systemd_as_pid1_and_have_their_names(booted):
-    assert [h["name"] for h in booted] == [name for name, _ in HOSTS]
+    assert [h["name"] for h in booted] == [name for name, _dummy in HOSTS]
     for name, ip in HOSTS:
         out = ssh(ip, "ps -p 1 -o comm= && hostname && ip -4 -o addr show host0")
         lines = out.stdout.split("\n")
@@ -37,7 +37,7 @@ def test_hosts_run_systemd_as_pid1_and_have_their_names(booted):
 
 
 def test_hosts_reach_each_other_and_install_from_debian(booted):
-    (_, ip1), (_, ip2) = HOSTS
+    (_dummy, ip1), (_dummy, ip2) = HOSTS
     assert ssh(ip1, f"ping -c1 -W2 {ip2}").returncode == 0
     out = ssh(ip2, "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends netcat-openbsd >/dev/null"
                    " && command -v nc")

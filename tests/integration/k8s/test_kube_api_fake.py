@@ -23,7 +23,7 @@ def fixture(name: str) -> tuple[int | None, dict]:
     """A captured response: JSON body, then (in .txt files) the status code on its last line."""
     text = (FIXTURES / name).read_text(encoding="utf-8").strip()
     if name.endswith(".txt"):
-        body, _, code = text.rpartition("\n")
+        body, _dummy, code = text.rpartition("\n")
         return int(code), json.loads(body)
     return None, json.loads(text)
 
@@ -65,7 +65,7 @@ def create_auth_node(kube):
 def test_created_node_has_the_server_added_not_ready_taint(kube):
     code, created = create_auth_node(kube)
     assert code == 201
-    _, expected = fixture("node-created.json")
+    _dummy, expected = fixture("node-created.json")
     code, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
     assert code == 200
     assert node["spec"] == expected["spec"]
@@ -75,7 +75,7 @@ def test_created_node_has_the_server_added_not_ready_taint(kube):
 
 def test_strategic_patch_adds_label_annotation_and_replaces_taints(kube):
     create_auth_node(kube)
-    _, expected = fixture("patch-strategic-response.json")
+    _dummy, expected = fixture("patch-strategic-response.json")
     patch = {"metadata": {"labels": {"msa.platform/api": "auth"},
                           "annotations": {"msa.platform/managed-labels": "msa.platform/api"}},
              "spec": {"taints": expected["spec"]["taints"]}}
@@ -101,7 +101,7 @@ def test_list_with_label_selector_has_the_captured_shape(kube):
                      "annotations": {"msa.platform/managed-labels": "msa.platform/api"}},
         "spec": {"taints": [kube_api.NOT_READY_TAINT, {"key": "dedicated", "value": "auth", "effect": "NoSchedule"}]}},
         kube_api.MERGE_PATCH)
-    _, expected = fixture("list-labelselector-response.json")
+    _dummy, expected = fixture("list-labelselector-response.json")
     code, listing = call(kube, "GET", "/api/v1/nodes?labelSelector=msa.platform/api%3Dauth")
     assert code == 200
     assert [n["metadata"]["name"] for n in listing["items"]] == ["api-auth-0"]
@@ -132,10 +132,10 @@ def test_bad_selectors_answer_400(kube):
 
 
 def test_pods_by_field_selector_has_the_captured_shape(kube):
-    _, expected = fixture("list-pods-fieldselector-response.json")
+    _dummy, expected = fixture("list-pods-fieldselector-response.json")
     pod = expected["items"][0]
     kube.add_node("api-auth-0")
-    code, _ = call(kube, "POST", "/api/v1/namespaces/auth/pods", {
+    code, _dummy = call(kube, "POST", "/api/v1/namespaces/auth/pods", {
         "metadata": {"name": pod["metadata"]["name"], "labels": pod["metadata"]["labels"]}, "spec": pod["spec"]})
     assert code == 201
     kube.add_pod("auth", "elsewhere", node_name="other")
@@ -150,7 +150,7 @@ def test_pods_by_field_selector_has_the_captured_shape(kube):
 def test_merge_patch_with_stale_resource_version_is_409_as_captured(kube):
     create_auth_node(kube)
     code, expected = fixture("mergepatch-stale-rv-response.txt")
-    _, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
+    _dummy, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
     stale = node["metadata"]["resourceVersion"]
     status, fresh = call(kube, "PATCH", "/api/v1/nodes/api-auth-0",
                          {"metadata": {"labels": {"x": "1"}, "resourceVersion": stale}}, kube_api.MERGE_PATCH)
@@ -166,7 +166,7 @@ def test_merge_patch_with_stale_resource_version_is_409_as_captured(kube):
 
 def test_json_patch_test_op_on_stale_version_is_422_as_captured(kube):
     create_auth_node(kube)
-    _, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
+    _dummy, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
     version = node["metadata"]["resourceVersion"]
     ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": version},
            {"op": "add", "path": "/metadata/labels/api", "value": "auth"}]
@@ -202,10 +202,10 @@ def test_unknown_token_is_401(kube):
 
 def test_no_op_patch_keeps_the_version_and_write_bumps_it(kube):
     create_auth_node(kube)
-    _, before = call(kube, "GET", "/api/v1/nodes/api-auth-0")
-    _, same = call(kube, "PATCH", "/api/v1/nodes/api-auth-0", {"metadata": {"labels": {}}}, kube_api.MERGE_PATCH)
+    _dummy, before = call(kube, "GET", "/api/v1/nodes/api-auth-0")
+    _dummy, same = call(kube, "PATCH", "/api/v1/nodes/api-auth-0", {"metadata": {"labels": {}}}, kube_api.MERGE_PATCH)
     assert same["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
-    _, after = call(kube, "PATCH", "/api/v1/nodes/api-auth-0", {"metadata": {"labels": {"a": "b"}}}, kube_api.MERGE_PATCH)
+    _dummy, after = call(kube, "PATCH", "/api/v1/nodes/api-auth-0", {"metadata": {"labels": {"a": "b"}}}, kube_api.MERGE_PATCH)
     assert int(after["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
 
 
@@ -221,7 +221,7 @@ def test_invalid_label_and_unsupported_media_type(kube):
 def test_counters_and_injected_conflict(kube):
     create_auth_node(kube)
     kube.reset_counts()
-    _, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
+    _dummy, node = call(kube, "GET", "/api/v1/nodes/api-auth-0")
     kube.inject_conflict("api-auth-0")
     patch = {"metadata": {"labels": {"a": "b"}, "resourceVersion": node["metadata"]["resourceVersion"]}}
     assert call(kube, "PATCH", "/api/v1/nodes/api-auth-0", patch, kube_api.MERGE_PATCH)[0] == 409

@@ -23,7 +23,7 @@ def test_a_range_inside_a_routed_network_is_refused():
 
 
 def test_a_range_covering_a_routed_network_is_refused():
-    _, net = next((d, n) for d, n in _routed_networks() if d != testhosts.DEFAULT_BRIDGE)
+    _dummy, net = next((d, n) for d, n in _routed_networks() if d != testhosts.DEFAULT_BRIDGE)
     wider = net.supernet(new_prefix=max(net.prefixlen - 4, 0))
     with pytest.raises(testhosts.HarnessError, match="refusing"):
         testhosts.check_range_free(wider, testhosts.DEFAULT_BRIDGE)

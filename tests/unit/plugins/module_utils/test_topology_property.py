@@ -43,7 +43,7 @@ def _paths(value, prefix=()):
 @st.composite
 def mutated(draw):
     topology = draw(st.sampled_from([kubeadm, eks]))()
-    for _ in range(draw(st.integers(1, 4))):
+    for _dummy in range(draw(st.integers(1, 4))):
         paths = _paths(topology)
         path = draw(st.sampled_from(paths))
         parent = topology
