@@ -417,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rootfs":
             print(build_rootfs(args.force))
+            ssh_key()  # the key test hosts (and the local default's EC2 key pair) use
         elif args.command == "net-up":
             print(json.dumps(net_up(args.bridge, args.cidr)))
         elif args.command == "net-down":

@@ -1,0 +1,201 @@
+"""Benchmark: msa.platform.aws_cluster vs amazon.aws.aws_ec2 over N instances in the AWS emulator.
+
+Creates N instances (default 1000) in 14 pools tagged like aws_compute tags them, then times, in one run:
+  floor     one paginated boto3 describe_instances with the same filter, in this process (the emulator's own cost)
+  start-up  `ansible-inventory --version` (process start-up)
+  aws_ec2   `ansible-inventory --list` with amazon.aws.aws_ec2 configured to produce the same groups
+  ours      `ansible-inventory --list` with msa.platform.aws_cluster, cold (--flush-cache) and warm (cache hit)
+and prints each plugin's overhead (total - start-up - floor) and the ratios against the goals of
+BENCHMARKS.md: our overhead <= 1/4 of aws_ec2's, our cold total <= 0.6x aws_ec2's, warm <= start-up + 0.5 s.
+It also checks both plugins put the same hosts in the same groups.
+
+    .venv/bin/python benchmarks/inventory.py [--instances 1000] [--port 5139]
+
+Uses its own emulator port (started and stopped here) so it never resets another user's emulator.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import emulator  # noqa: E402
+
+REGION = "ap-northeast-2"
+PLATFORM = "bench"
+ANSIBLE_INVENTORY = str(ROOT / ".venv" / "bin" / "ansible-inventory")
+# 14 pools like the ecoeco topology: (pool, role, tier, api)
+POOLS = [("master", "control_plane", "app", None), ("auth", "api", "app", "auth"), ("my", "api", "app", "my"),
+         ("scan", "api", "app", "scan"), ("character", "api", "app", "character"), ("location", "api", "app", "location"),
+         ("info", "api", "app", "info"), ("chat", "api", "app", "chat"), ("storage", "worker", "app", None),
+         ("ai", "worker", "app", None), ("postgresql", "postgresql", "data", None), ("redis", "redis", "data", None),
+         ("rabbitmq", "rabbitmq", "mq", None), ("kafka", "kafka", "mq", None)]
+
+OURS = """plugin: msa.platform.aws_cluster
+platform: {platform}
+regions: [{region}]
+endpoint_url: {endpoint}
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: {cache}
+cache_timeout: 3600
+"""
+
+# aws_ec2 producing the same groups as ours: conditional groups for the cluster, keyed groups for the rest.
+AWS_EC2 = """plugin: amazon.aws.aws_ec2
+regions: [{region}]
+endpoint_url: {endpoint}
+filters:
+  tag:msa:platform: {platform}
+  instance-state-name: running
+hostnames: [tag:Name]
+groups:
+  k8s_cluster: tags['msa:role'] in ['control_plane', 'worker', 'api']
+  control_plane: tags['msa:role'] == 'control_plane'
+  workers: tags['msa:role'] in ['worker', 'api']
+  postgresql: tags['msa:role'] == 'postgresql'
+  redis: tags['msa:role'] == 'redis'
+  rabbitmq: tags['msa:role'] == 'rabbitmq'
+  kafka: tags['msa:role'] == 'kafka'
+  monitoring: tags['msa:role'] == 'monitoring'
+  bastion: tags['msa:role'] == 'bastion'
+keyed_groups:
+  - {{key: "tags['msa:pool']", prefix: pool}}
+  - {{key: "tags['msa:api']", prefix: api}}
+  - {{key: "tags['msa:tier']", prefix: tier}}
+  - {{key: placement.availability_zone, prefix: az}}
+compose:
+  ansible_host: private_ip_address
+"""
+
+
+def create_instances(ec2, count: int) -> None:
+    """count instances spread over the pools and two subnets, each with its own Name tag."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i * 16}.0/20", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ac")]
+    image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    per_pool = [count // len(POOLS) + (1 if i < count % len(POOLS) else 0) for i in range(len(POOLS))]
+    jobs = []
+    for (pool, role, tier, api), size in zip(POOLS, per_pool, strict=False):
+        for az_index, subnet in enumerate(subnets):
+            n = size // 2 + (size % 2 if az_index == 0 else 0)
+            if n:
+                tags = {"msa:platform": PLATFORM, "msa:pool": pool, "msa:role": role, "msa:tier": tier}
+                if api:
+                    tags.update({"msa:api": api, "msa:labels": f"api={api},workload=api", "msa:taints": f"api={api}:NoSchedule"})
+                jobs.append((pool, subnet, n, tags))
+
+    def launch(job):
+        pool, subnet, n, tags = job
+        ids = [i["InstanceId"] for i in ec2.run_instances(
+            ImageId=image, InstanceType="t3.small", MinCount=n, MaxCount=n, SubnetId=subnet,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])["Instances"]]
+        return pool, ids
+
+    with ThreadPoolExecutor(4) as pool:
+        launched = list(pool.map(launch, jobs))
+    names = {}
+    for pool_name, ids in launched:
+        for instance_id in ids:
+            names[instance_id] = f"{PLATFORM}-{pool_name}-{sum(1 for v in names.values() if v.startswith(PLATFORM + '-' + pool_name + '-')) + 1}"
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda item: ec2.create_tags(Resources=[item[0]], Tags=[{"Key": "Name", "Value": item[1]}]), names.items()))
+
+
+def floor(ec2) -> float:
+    start = time.perf_counter()
+    found = 0
+    filters = [{"Name": "tag:msa:platform", "Values": [PLATFORM]}, {"Name": "instance-state-name", "Values": ["running"]}]
+    for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
+        found += sum(len(r["Instances"]) for r in page["Reservations"])
+    return time.perf_counter() - start, found
+
+
+CPU = {}
+
+
+def timed(args: list, env: dict) -> tuple[float, str]:
+    """Wall time and stdout of one ansible-inventory run; its CPU time (user + sys) goes to CPU[args]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    run = subprocess.run([ANSIBLE_INVENTORY, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[tuple(args)] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if run.returncode != 0:
+        raise SystemExit(f"ansible-inventory {' '.join(args)} failed:\n{run.stderr[-3000:]}")
+    return elapsed, run.stdout
+
+
+def membership(listing: str) -> dict:
+    data = json.loads(listing)
+    return {group: sorted(body.get("hosts", [])) for group, body in data.items() if group not in ("_meta", "all", "ungrouped", "aws_ec2") and body.get("hosts")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=5139, help="emulator port used (and reset) by this benchmark only")
+    options = parser.parse_args()
+    endpoint = emulator.start(options.port)
+    env = dict(os.environ, **emulator.client_env(options.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    os.environ.update(emulator.client_env(options.port))
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    try:
+        emulator.reset(options.port)
+        ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint)
+        start = time.perf_counter()
+        create_instances(ec2, options.instances)
+        print(f"{options.instances} instances in {len(POOLS)} pools created in the emulator at {endpoint} in {time.perf_counter() - start:.1f}s")
+        with tempfile.TemporaryDirectory() as tmp:
+            ours_file = Path(tmp) / "bench.aws_cluster.yml"
+            ours_file.write_text(OURS.format(platform=PLATFORM, region=REGION, endpoint=endpoint, cache=Path(tmp) / "cache"))
+            ec2_file = Path(tmp) / "bench.aws_ec2.yml"
+            ec2_file.write_text(AWS_EC2.format(platform=PLATFORM, region=REGION, endpoint=endpoint))
+            floor_s, found = floor(ec2)
+            assert found == options.instances, (found, options.instances)
+            startup = statistics.median(timed(["--version"], env)[0] for _ in range(3))
+            ec2_total, ec2_out = timed(["-i", str(ec2_file), "--list"], env)
+            cold, ours_out = timed(["-i", str(ours_file), "--list", "--flush-cache"], env)
+            warm, warm_out = timed(["-i", str(ours_file), "--list"], env)
+            # ansible-inventory's own cost for N hosts (vars plugins, JSON output), whatever the plugin
+            static = Path(tmp) / "static.yml"
+            static.write_text(json.dumps({"all": {"hosts": {f"h{i}": None for i in range(options.instances)}}}))
+            static_s, _ = timed(["-i", str(static), "--list"], env)
+            cpu = {label: CPU[tuple(args)] for label, args in (
+                ("start-up", ["--version"]), ("aws_ec2", ["-i", str(ec2_file), "--list"]),
+                ("cold", ["-i", str(ours_file), "--list", "--flush-cache"]), ("warm", ["-i", str(ours_file), "--list"]),
+                ("static", ["-i", str(static), "--list"]))}
+        same = membership(ours_out) == membership(ec2_out) and membership(warm_out) == membership(ours_out)
+        hosts = len(json.loads(ours_out)["_meta"]["hostvars"])
+        ec2_over, ours_over = ec2_total - startup - floor_s, cold - startup - floor_s
+        print(f"floor (one paginated describe_instances, boto3)  {floor_s:6.2f} s")
+        print(f"start-up (ansible-inventory --version)           {startup:6.2f} s")
+        print(f"amazon.aws.aws_ec2 --list                        {ec2_total:6.2f} s   overhead {ec2_over:6.2f} s")
+        print(f"msa.platform.aws_cluster --list, cold            {cold:6.2f} s   overhead {ours_over:6.2f} s")
+        print(f"msa.platform.aws_cluster --list, warm            {warm:6.2f} s   above start-up {warm - startup:5.2f} s")
+        print(f"static inventory of {options.instances} bare hosts      {static_s:6.2f} s   (ansible-inventory's own per-host cost)")
+        print("CPU seconds (user+sys): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        print(f"hosts {hosts}; same groups and members as aws_ec2: {'yes' if same else 'NO'}")
+        print(f"overhead ratio ours/aws_ec2   {ours_over / ec2_over:5.2f}  (goal <= 0.25)  {'ok' if ours_over <= 0.25 * ec2_over else 'MISSED'}")
+        print(f"cold ratio ours/aws_ec2       {cold / ec2_total:5.2f}  (goal <= 0.60)  {'ok' if cold <= 0.6 * ec2_total else 'MISSED'}")
+        print(f"warm above start-up           {warm - startup:5.2f}s (goal <= 0.50s) {'ok' if warm - startup <= 0.5 else 'MISSED'}")
+    finally:
+        emulator.stop(options.port)
+
+
+if __name__ == "__main__":
+    main()
