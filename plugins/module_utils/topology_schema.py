@@ -173,7 +173,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("vhosts", _f("list", "Virtual hosts to create.", ["/"], item=_f("str", "vhost."))),
         ))),
         ("kafka", _f("dict", "Kafka in KRaft mode (combined broker+controller on the first `controllers` nodes).", {}, fields=(
-            ("version", _f("str", "Kafka version.", "3.9.0", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", pattern_hint="X.Y.Z")),
+            ("version", _f("str", "Kafka version (pin kafka_archive_sha512 of the kafka role with it).", "3.7.2", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", pattern_hint="X.Y.Z")),
             ("port", _port(9092, "Broker port.")),
             ("controller_port", _port(9093, "KRaft controller port.")),
             ("controllers", _f("int", "KRaft controllers: odd, >= 3.", Dynamic("3 when count >= 3, else count"), minimum=1)),
