@@ -108,6 +108,7 @@ plugin: msa.platform.aws_cluster
 platform: ecoeco
 regions: [ap-northeast-2]
 
+---
 # Local emulator, cached for ten minutes in JSON files, an extra group and a variable
 plugin: msa.platform.aws_cluster
 platform: msa-local
@@ -125,6 +126,7 @@ groups:
 compose:
   node_ip: msa_private_ip
 
+---
 # Reach every node through SSM instead of SSH
 plugin: msa.platform.aws_cluster
 platform: ecoeco
