@@ -167,14 +167,14 @@ def main() -> None:
             ec2_file.write_text(AWS_EC2.format(platform=PLATFORM, region=REGION, endpoint=endpoint))
             floor_s, found = floor(ec2)
             assert found == options.instances, (found, options.instances)
-            startup = statistics.median(timed(["--version"], env)[0] for _ in range(3))
+            startup = statistics.median(timed(["--version"], env)[0] for _dummy in range(3))
             ec2_total, ec2_out = timed(["-i", str(ec2_file), "--list"], env)
             cold, ours_out = timed(["-i", str(ours_file), "--list", "--flush-cache"], env)
             warm, warm_out = timed(["-i", str(ours_file), "--list"], env)
             # ansible-inventory's own cost for N hosts (vars plugins, JSON output), whatever the plugin
             static = Path(tmp) / "static.yml"
             static.write_text(json.dumps({"all": {"hosts": {f"h{i}": None for i in range(options.instances)}}}))
-            static_s, _ = timed(["-i", str(static), "--list"], env)
+            static_s, _dummy = timed(["-i", str(static), "--list"], env)
             cpu = {label: CPU[tuple(args)] for label, args in (
                 ("start-up", ["--version"]), ("aws_ec2", ["-i", str(ec2_file), "--list"]),
                 ("cold", ["-i", str(ours_file), "--list", "--flush-cache"]), ("warm", ["-i", str(ours_file), "--list"]),

@@ -394,8 +394,8 @@ class _Context:
             labels.update(filled["labels"])
             filled["labels"] = labels
             if labels["api"] != api:
-                self.err(path + ".labels['api']", "{!r} but this pool serves API {!r}; pods select their API's nodes by this label, "
-                         "set it to {!r}".format(labels["api"], api, api))
+                self.err(path + ".labels['api']", "{!r} but this pool serves API {api!r}; pods select their API's nodes by this label, "
+                         "set it to {api!r}".format(labels["api"], api=api))
         elif "labels" not in raw:
             filled["labels"] = {"workload": "api", "api": api}
         if filled.get("taints") is None and "taints" not in raw:
@@ -447,8 +447,8 @@ class _Context:
                 if problem:
                     self.err(tpath + ".value", f"taint value {value!r} {problem}")
             if role == "api" and isinstance(key, str) and isinstance(value, str) and labels.get(key) != value:
-                self.err(tpath, "taint {}={} has no matching label, so pods that tolerate it cannot select these nodes; add labels: "
-                         "{{{}: {}}}".format(key, value, key, value or "''"))
+                self.err(tpath, "taint {key}={value} has no matching label, so pods that tolerate it cannot select these nodes; add labels: "
+                         "{{{key}: {shown}}}".format(key=key, value=value, shown=value or "''"))
         shaped = all(isinstance(t, dict) and t.get("effect") is not None for t in taints)
         if role == "api" and shaped and not any(t["effect"] in ("NoSchedule", "NoExecute") for t in taints):
             api = pool.get("api") or "<api>"

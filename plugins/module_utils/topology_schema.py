@@ -140,7 +140,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             (t, _f("int", f"Subnet prefix length of the {t} tier.", 24, minimum=16, maximum=28)) for t in TIERS))),
         ("nat", _f("str", "NAT gateways: one, one per AZ, or none.", "single", choices=("single", "per_az", "none"))),
         ("admin_cidrs", _f("list", "Where SSH (or the bastion) may be reached from; not empty, never 0.0.0.0/0.", REQUIRED,
-                            item=_f("cidr", "CIDR."))),
+                           item=_f("cidr", "CIDR."))),
         ("bastion", _f("bool", "Add a bastion host (pool 'bastion' unless one is declared); SSH then goes through it.", False)),
         ("data_internet", _f("bool", "Give the data tier a route to the internet (through NAT).", False)),
     ))),
@@ -173,7 +173,8 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("vhosts", _f("list", "Virtual hosts to create.", ["/"], item=_f("str", "vhost."))),
         ))),
         ("kafka", _f("dict", "Kafka in KRaft mode (combined broker+controller on the first `controllers` nodes).", {}, fields=(
-            ("version", _f("str", "Kafka version (pin kafka_archive_sha512 of the kafka role with it).", "3.7.2", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", pattern_hint="X.Y.Z")),
+            ("version", _f("str", "Kafka version (pin kafka_archive_sha512 of the kafka role with it).", "3.7.2",
+                           pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", pattern_hint="X.Y.Z")),
             ("port", _port(9092, "Broker port.")),
             ("controller_port", _port(9093, "KRaft controller port.")),
             ("controllers", _f("int", "KRaft controllers: odd, >= 3.", Dynamic("3 when count >= 3, else count"), minimum=1)),

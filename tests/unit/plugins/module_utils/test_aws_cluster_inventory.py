@@ -67,16 +67,16 @@ def test_record_keeps_only_what_the_inventory_uses():
 
 def test_groups_follow_the_plan_names():
     assert host_groups(instance("p-master-1", "control_plane", "master")) == ["k8s_cluster", "control_plane", "pool_master", "tier_app",
-                                                                             "az_ap_northeast_2a"]
+                                                                              "az_ap_northeast_2a"]
     assert host_groups(instance("p-my-api-1", "api", "my-api", api="my-api")) == ["k8s_cluster", "workers", "pool_my_api", "api_my_api",
-                                                                                 "tier_app", "az_ap_northeast_2a"]
+                                                                                  "tier_app", "az_ap_northeast_2a"]
     assert host_groups(instance("p-pg-1", "postgresql", "pg", tier="data", az="ap-northeast-2c"))[:2] == ["postgresql", "pool_pg"]
 
 
 def test_hosts_of_a_plan_match_the_plan_groups():
     """Instances tagged by node_tags (what aws_compute writes) give exactly the plan's groups."""
     topo = {"name": "shop", "region": "ap-northeast-2", "network": {"cidr": "10.0.0.0/16", "azs": 2, "tiers": ["public", "app", "data"],
-                                                                     "admin_cidrs": ["203.0.113.0/24"]},
+                                                                    "admin_cidrs": ["203.0.113.0/24"]},
             "pools": [{"name": "master", "role": "control_plane", "count": 1}, {"name": "auth", "role": "api", "count": 2},
                       {"name": "worker", "role": "worker", "count": 2}, {"name": "postgresql", "role": "postgresql", "count": 2}]}
     plan, errors = build_plan(topo)
@@ -88,7 +88,7 @@ def test_hosts_of_a_plan_match_the_plan_groups():
         records.append(instance_record({"InstanceId": f"i-{i}", "Placement": {"AvailabilityZone": node["az"]}, "PrivateIpAddress": f"10.0.4.{i}",
                                         "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}, "ap-northeast-2"))
     groups = {}
-    for name, hvars, host_groups_, _ in build_hosts(records):
+    for name, hvars, host_groups_, _dummy in build_hosts(records):
         for group in host_groups_:
             groups.setdefault(group, []).append(name)
         node = next(n for n in plan["nodes"] if n["name"] == name)

@@ -22,7 +22,7 @@ def test_invalid_qualified_names(key):
 
 
 @pytest.mark.parametrize(("value", "ok"), [("", True), ("a", True), ("1.2_3-x", True), ("v" * 63, True), ("v" * 64, False),
-                                          ("-v", False), ("v.", False), ("a b", False), ("ä", False)])
+                                           ("-v", False), ("v.", False), ("a b", False), ("ä", False)])
 def test_label_values(value, ok):
     assert (k8s.label_value_problem(value) == "") is ok
 
@@ -44,22 +44,22 @@ def test_reserved_taints():
 
 
 @pytest.mark.parametrize(("name", "ok"), [("a", True), ("a-1", True), ("x" * 63, True), ("x" * 64, False), ("A", False),
-                                         ("a_b", False), ("-a", False), ("a-", False)])
+                                          ("a_b", False), ("-a", False), ("a-", False)])
 def test_dns_labels(name, ok):
     assert (k8s.dns_label_problem(name) == "") is ok
 
 
 @pytest.mark.parametrize(("region", "ok"), [("ap-northeast-2", True), ("us-east-1", True), ("us-gov-west-1", True),
-                                           ("eu-central-2", True), ("il-central-1", True), ("cn-north-1", True),
-                                           ("ap-northest-2", False), ("us-east", False), ("US-EAST-1", False), ("useast1", False)])
+                                            ("eu-central-2", True), ("il-central-1", True), ("cn-north-1", True),
+                                            ("ap-northest-2", False), ("us-east", False), ("US-EAST-1", False), ("useast1", False)])
 def test_regions(region, ok):
     assert (net.region_problem(region) == "") is ok
 
 
 @pytest.mark.parametrize(("itype", "ok"), [("t3.micro", True), ("m6i.2xlarge", True), ("c7gn.16xlarge", True), ("u-6tb1.metal", True),
-                                          ("m7i.metal-24xl", True), ("mac2-m2pro.metal", True), ("p4de.24xlarge", True),
-                                          ("t3large", False), ("t3.huge", False), ("T3.large", False), ("t.large", False),
-                                          ("t3.0xlarge", False)])
+                                           ("m7i.metal-24xl", True), ("mac2-m2pro.metal", True), ("p4de.24xlarge", True),
+                                           ("t3large", False), ("t3.huge", False), ("T3.large", False), ("t.large", False),
+                                           ("t3.0xlarge", False)])
 def test_instance_types(itype, ok):
     assert (net.instance_type_problem(itype) == "") is ok
 

@@ -70,4 +70,3 @@ def test_documentation_matches_argument_spec():
     ret = yaml.safe_load(module.RETURN)
     assert set(ret["plan"]["contains"]) == {"name", "region", "tags", "kubernetes", "network", "pools", "nodes", "groups",
                                             "security_groups", "services"}
-
