@@ -80,11 +80,10 @@ def start(port: int = DEFAULT_PORT, timeout: float = 30.0) -> str:
             f"choose another port with --port or MSA_EMULATOR_PORT"
         )
     STATE.mkdir(parents=True, exist_ok=True)
-    moto = Path(sys.executable).with_name("moto_server")
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     with open(STATE / f"moto-{port}.log", "ab") as log:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [str(moto), "-H", HOST, "-p", str(port)],
+            [sys.executable, str(Path(__file__).with_name("moto_server.py")), "-H", HOST, "-p", str(port)],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
     _pid_file(port).write_text(str(proc.pid))

@@ -1,0 +1,481 @@
+# Copyright: msa.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Delete every AWS resource of one platform, dependents first, then prove nothing tagged is left.
+
+The platform is found by its tag (msa:platform=<name>): its VPCs, then everything inside them whether
+tagged or not (a run interrupted between a create and its tagging, load balancers and ENIs that
+Kubernetes made), plus tagged resources outside any VPC (Elastic IPs, key pairs, volumes, IAM roles and
+instance profiles, EKS clusters). The order walks the build backwards:
+
+    EKS node groups, clusters -> load balancers, target groups -> instances -> NAT gateways
+    -> Elastic IPs -> leftover ENIs -> internet gateways -> subnets -> route tables
+    -> security groups (cross references revoked first) -> VPC -> volumes, key pairs, IAM
+
+Every step re-reads what is there, so a partial build or a second run is fine: absent things are
+skipped. `Teardown.find()` only reads (check mode); `Teardown.run()` deletes; `Teardown.sweep()` lists
+whatever still carries the tag.
+
+Clients are plain boto3 clients (ec2, elbv2, elb, iam, eks, resourcegroupstaggingapi). Retries come from
+the clients: botocore's retry config (standard/adaptive, max_attempts) and, in the module, amazon.aws
+AWSRetry. `call()` passes aws_retry=True when the client is wrapped by AWSRetry.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # the module reports a missing botocore through AnsibleAWSModule before any call
+    ClientError = Exception
+
+TAG = "msa:platform"
+ORDER = (
+    "eks_nodegroups", "eks_clusters", "load_balancers", "classic_load_balancers", "target_groups", "instances",
+    "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
+    "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles",
+)
+KIND_LABELS = {
+    "eks_nodegroups": "EKS node group", "eks_clusters": "EKS cluster", "load_balancers": "load balancer",
+    "classic_load_balancers": "classic load balancer", "target_groups": "target group", "instances": "instance",
+    "nat_gateways": "NAT gateway", "addresses": "Elastic IP", "network_interfaces": "network interface",
+    "internet_gateways": "internet gateway", "subnets": "subnet", "route_tables": "route table",
+    "security_groups": "security group", "vpcs": "VPC", "volumes": "volume", "key_pairs": "key pair",
+    "instance_profiles": "instance profile", "iam_roles": "IAM role",
+}
+_GONE_INSTANCE = ("terminated",)
+_GONE_NAT = ("deleted", "failed")
+
+
+class TeardownError(Exception):
+    """A step could not finish (a wait timed out, a resource refuses to go); the message says which."""
+
+
+@dataclass
+class Clients:
+    ec2: Any
+    elbv2: Any = None
+    elb: Any = None
+    iam: Any = None
+    eks: Any = None
+    tagging: Any = None
+    retrying: bool = False   # clients are amazon.aws RetryingBotoClientWrapper: pass aws_retry=True
+
+
+def call(clients: Clients, client: Any, operation: str, **params) -> Dict[str, Any]:
+    method = getattr(client, operation)
+    if clients.retrying:
+        return method(aws_retry=True, **params)
+    return method(**params)
+
+
+def pages(clients: Clients, client: Any, operation: str, key: str, token: str = "NextToken", out_token: Optional[str] = None,
+          **params) -> List[Dict[str, Any]]:
+    """Every item of a paginated list call, through call() so retries apply to each page."""
+    items: List[Dict[str, Any]] = []
+    out_token = out_token or token
+    while True:
+        page = call(clients, client, operation, **params)
+        items.extend(page.get(key, []))
+        nxt = page.get(out_token)
+        if not nxt:
+            return items
+        params[token] = nxt
+
+
+def tag_filter(name: str) -> Dict[str, Any]:
+    return {"Name": f"tag:{TAG}", "Values": [name]}
+
+
+def tags_of(resource: Dict[str, Any]) -> Dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags") or resource.get("TagList") or []}
+
+
+def ours(items: List[Dict[str, Any]], platform: str) -> List[Dict[str, Any]]:
+    """Re-check a tag-filtered answer: an endpoint that ignores a filter must not widen the teardown."""
+    return [item for item in items if tags_of(item).get(TAG) == platform]
+
+
+def label(kind: str, rid: str, resource: Optional[Dict[str, Any]] = None) -> str:
+    name = tags_of(resource or {}).get("Name")
+    return f"{kind} {rid}" + (f" ({name})" if name else "")
+
+
+@dataclass
+class Teardown:
+    clients: Clients
+    platform: str
+    wait_timeout: float = 900.0
+    poll: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    log: List[str] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- discovery (read only)
+    def _ec2(self, operation: str, key: str, **params) -> List[Dict[str, Any]]:
+        return pages(self.clients, self.clients.ec2, operation, key, **params)
+
+    def vpcs(self) -> List[Dict[str, Any]]:
+        return ours(self._ec2("describe_vpcs", "Vpcs", Filters=[tag_filter(self.platform)]), self.platform)
+
+    def _in_vpcs_or_tagged(self, operation: str, key: str, id_key: str, vpcs: List[str], vpc_filter: str = "vpc-id",
+                           extra: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        """Resources inside the platform's VPCs (tagged or not) plus tagged ones anywhere, once each."""
+        found: Dict[str, Dict[str, Any]] = {}
+        for item in ours(self._ec2(operation, key, Filters=[tag_filter(self.platform)] + (extra or [])), self.platform):
+            found.setdefault(item[id_key], item)
+        if vpcs:
+            for item in self._ec2(operation, key, Filters=[{"Name": vpc_filter, "Values": vpcs}] + (extra or [])):
+                found.setdefault(item[id_key], item)
+        return list(found.values())
+
+    def find(self) -> Dict[str, List[Dict[str, Any]]]:
+        """Everything teardown would delete, by kind, as {id, label} dicts (also the check-mode answer)."""
+        vpc_list = self.vpcs()
+        vpcs = [v["VpcId"] for v in vpc_list]
+        out: Dict[str, List[Dict[str, Any]]] = {kind: [] for kind in ORDER}
+
+        def add(kind: str, rid: str, resource: Optional[Dict[str, Any]] = None, **extra: Any) -> None:
+            out[kind].append({"id": rid, "label": label(KIND_LABELS[kind], rid, resource), **extra})
+
+        for cluster, nodegroups in self._eks_clusters():
+            for nodegroup in nodegroups:
+                add("eks_nodegroups", nodegroup, cluster=cluster)
+            add("eks_clusters", cluster)
+        for lb in self._load_balancers(vpcs):
+            add("load_balancers", lb["LoadBalancerArn"], name=lb["LoadBalancerName"])
+        for lb in self._classic_load_balancers(vpcs):
+            add("classic_load_balancers", lb["LoadBalancerName"])
+        for tg in self._target_groups(vpcs):
+            add("target_groups", tg["TargetGroupArn"], name=tg["TargetGroupName"])
+        for inst in self._instances(vpcs):
+            add("instances", inst["InstanceId"], inst)
+        nats = self._nat_gateways(vpcs)
+        for nat in nats:
+            add("nat_gateways", nat["NatGatewayId"], nat)
+        for address in self._addresses(nats):
+            add("addresses", address["AllocationId"], address)
+        for eni in self._network_interfaces(vpcs):
+            add("network_interfaces", eni["NetworkInterfaceId"], eni)
+        for igw in self._in_vpcs_or_tagged("describe_internet_gateways", "InternetGateways", "InternetGatewayId", vpcs,
+                                           vpc_filter="attachment.vpc-id"):
+            add("internet_gateways", igw["InternetGatewayId"], igw,
+                vpcs=[a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"])
+        for subnet in self._in_vpcs_or_tagged("describe_subnets", "Subnets", "SubnetId", vpcs):
+            add("subnets", subnet["SubnetId"], subnet)
+        for table in self._in_vpcs_or_tagged("describe_route_tables", "RouteTables", "RouteTableId", vpcs):
+            if not any(a.get("Main") for a in table.get("Associations", [])):
+                add("route_tables", table["RouteTableId"], table,
+                    associations=[a["RouteTableAssociationId"] for a in table.get("Associations", []) if not a.get("Main")])
+        for group in self._in_vpcs_or_tagged("describe_security_groups", "SecurityGroups", "GroupId", vpcs):
+            if group["GroupName"] != "default":
+                add("security_groups", group["GroupId"], group, name=group["GroupName"],
+                    ingress=group.get("IpPermissions", []), egress=group.get("IpPermissionsEgress", []))
+        for vpc in vpc_list:
+            add("vpcs", vpc["VpcId"], vpc)
+        for volume in ours(self._ec2("describe_volumes", "Volumes", Filters=[tag_filter(self.platform)]), self.platform):
+            add("volumes", volume["VolumeId"], volume, attachments=[a["InstanceId"] for a in volume.get("Attachments", [])])
+        pairs = call(self.clients, self.clients.ec2, "describe_key_pairs", Filters=[tag_filter(self.platform)]).get("KeyPairs", [])
+        for pair in ours(pairs, self.platform):
+            add("key_pairs", pair["KeyName"], pair)
+        profiles, roles = self._iam()
+        for profile in profiles:
+            add("instance_profiles", profile["InstanceProfileName"], roles=[r["RoleName"] for r in profile.get("Roles", [])])
+        for role in roles:
+            add("iam_roles", role)
+        return out
+
+    def _eks_clusters(self):
+        if self.clients.eks is None:
+            return []
+        found = []
+        for name in pages(self.clients, self.clients.eks, "list_clusters", "clusters", token="nextToken"):
+            cluster = call(self.clients, self.clients.eks, "describe_cluster", name=name)["cluster"]
+            if (cluster.get("tags") or {}).get(TAG) == self.platform and cluster.get("status") != "DELETING":
+                groups = pages(self.clients, self.clients.eks, "list_nodegroups", "nodegroups", token="nextToken", clusterName=name)
+                found.append((name, groups))
+        return found
+
+    def _load_balancers(self, vpcs):
+        if self.clients.elbv2 is None or not vpcs:
+            return []
+        lbs = pages(self.clients, self.clients.elbv2, "describe_load_balancers", "LoadBalancers", token="Marker", out_token="NextMarker")
+        return [lb for lb in lbs if lb.get("VpcId") in vpcs]
+
+    def _classic_load_balancers(self, vpcs):
+        if self.clients.elb is None or not vpcs:
+            return []
+        lbs = pages(self.clients, self.clients.elb, "describe_load_balancers", "LoadBalancerDescriptions", token="Marker",
+                    out_token="NextMarker")
+        return [lb for lb in lbs if lb.get("VPCId") in vpcs]
+
+    def _target_groups(self, vpcs):
+        if self.clients.elbv2 is None or not vpcs:
+            return []
+        groups = pages(self.clients, self.clients.elbv2, "describe_target_groups", "TargetGroups", token="Marker", out_token="NextMarker")
+        return [tg for tg in groups if tg.get("VpcId") in vpcs]
+
+    def _instances(self, vpcs):
+        live = {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped", "shutting-down"]}
+        found: Dict[str, Dict[str, Any]] = {}
+        queries = [([tag_filter(self.platform), live], True)] + ([([{"Name": "vpc-id", "Values": vpcs}, live], False)] if vpcs else [])
+        for filters, check in queries:
+            for res in self._ec2("describe_instances", "Reservations", Filters=filters):
+                for inst in ours(res["Instances"], self.platform) if check else res["Instances"]:
+                    if inst["State"]["Name"] not in _GONE_INSTANCE:
+                        found.setdefault(inst["InstanceId"], inst)
+        return list(found.values())
+
+    def _nat_gateways(self, vpcs):
+        live = {"Name": "state", "Values": ["pending", "available", "deleting"]}
+        found: Dict[str, Dict[str, Any]] = {}
+        for nat in ours(self._ec2("describe_nat_gateways", "NatGateways", Filter=[tag_filter(self.platform), live]), self.platform):
+            found.setdefault(nat["NatGatewayId"], nat)
+        if vpcs:
+            for nat in self._ec2("describe_nat_gateways", "NatGateways", Filter=[{"Name": "vpc-id", "Values": vpcs}, live]):
+                found.setdefault(nat["NatGatewayId"], nat)
+        return list(found.values())
+
+    def _addresses(self, nats):
+        """Tagged Elastic IPs, and the ones our NAT gateways hold even if their tagging never happened."""
+        held = {a["AllocationId"] for nat in nats for a in nat.get("NatGatewayAddresses", []) if a.get("AllocationId")}
+        tagged = call(self.clients, self.clients.ec2, "describe_addresses", Filters=[tag_filter(self.platform)]).get("Addresses", [])
+        found = {a["AllocationId"]: a for a in ours(tagged, self.platform)}
+        if held - set(found):
+            for address in call(self.clients, self.clients.ec2, "describe_addresses", AllocationIds=sorted(held - set(found)))["Addresses"]:
+                found[address["AllocationId"]] = address
+        return list(found.values())
+
+    def _network_interfaces(self, vpcs):
+        if not vpcs:
+            return []
+        return self._ec2("describe_network_interfaces", "NetworkInterfaces", Filters=[{"Name": "vpc-id", "Values": vpcs}])
+
+    def _iam(self):
+        if self.clients.iam is None:
+            return [], []
+        profiles = []
+        for profile in pages(self.clients, self.clients.iam, "list_instance_profiles", "InstanceProfiles", token="Marker", out_token="Marker"):
+            # ListInstanceProfiles leaves tags out; GetInstanceProfile has them.
+            full = call(self.clients, self.clients.iam, "get_instance_profile", InstanceProfileName=profile["InstanceProfileName"])
+            if tags_of(full["InstanceProfile"]).get(TAG) == self.platform:
+                profiles.append(profile)
+        roles = []
+        for role in pages(self.clients, self.clients.iam, "list_roles", "Roles", token="Marker", out_token="Marker"):
+            tags = call(self.clients, self.clients.iam, "list_role_tags", RoleName=role["RoleName"])
+            if tags_of({"Tags": tags.get("Tags", [])}).get(TAG) == self.platform:
+                roles.append(role["RoleName"])
+        return profiles, roles
+
+    # ---------------------------------------------------------------- deletion
+    def run(self, passes: int = 3) -> Dict[str, List[Dict[str, Any]]]:
+        """Delete everything find() reports, in ORDER, waiting where a later step depends on it.
+
+        A DependencyViolation means something appeared after find() (a build still finishing a call):
+        the walk starts over from a fresh find(), up to `passes` times.
+        """
+        deleted: Dict[str, List[Dict[str, Any]]] = {kind: [] for kind in ORDER}
+        for attempt in range(1, passes + 1):
+            try:
+                found = self._run_once()
+            except ClientError as err:
+                if _code(err) != "DependencyViolation" or attempt == passes:
+                    raise
+                self.log.append(f"restart after {_code(err)}: {err}")
+                continue
+            for kind in ORDER:
+                deleted[kind].extend(found[kind])
+            return deleted
+        return deleted
+
+    def _run_once(self) -> Dict[str, List[Dict[str, Any]]]:
+        found = self.find()
+        ec2 = self.clients.ec2
+        for item in found["eks_nodegroups"]:
+            self._ignore_missing(self.clients.eks, "delete_nodegroup", clusterName=item["cluster"], nodegroupName=item["id"])
+        self._wait("EKS node groups to go", lambda: self._eks_left(found["eks_nodegroups"], nodegroups=True))
+        for item in found["eks_clusters"]:
+            self._ignore_missing(self.clients.eks, "delete_cluster", name=item["id"])
+        self._wait("EKS clusters to go", lambda: self._eks_left(found["eks_clusters"], nodegroups=False))
+        for item in found["load_balancers"]:
+            self._ignore_missing(self.clients.elbv2, "delete_load_balancer", LoadBalancerArn=item["id"])
+        for item in found["classic_load_balancers"]:
+            self._ignore_missing(self.clients.elb, "delete_load_balancer", LoadBalancerName=item["id"])
+        for item in found["target_groups"]:
+            self._ignore_missing(self.clients.elbv2, "delete_target_group", TargetGroupArn=item["id"])
+        if found["instances"]:
+            ids = [i["id"] for i in found["instances"]]
+            self._ignore_missing(ec2, "terminate_instances", InstanceIds=ids)
+            self._wait("instances to terminate", lambda: [i["InstanceId"] for i in self._instances([]) + self._instances_by_id(ids)
+                                                          if i["State"]["Name"] not in _GONE_INSTANCE])
+        for item in found["nat_gateways"]:
+            self._ignore_missing(ec2, "delete_nat_gateway", NatGatewayId=item["id"])
+        if found["nat_gateways"]:
+            ids = [n["id"] for n in found["nat_gateways"]]
+            self._wait("NAT gateways to be deleted", lambda: [n["NatGatewayId"] for n in self._ec2("describe_nat_gateways", "NatGateways",
+                                                              NatGatewayIds=ids) if n["State"] not in _GONE_NAT])
+        allocations = {a["id"] for a in found["addresses"]} | {a["AllocationId"] for a in self._addresses([])}
+        for allocation in sorted(allocations):
+            self._release(allocation)
+        for item in self._network_interfaces([v["id"] for v in found["vpcs"]]):
+            self._delete_eni(item)
+        for item in found["internet_gateways"]:
+            for vpc in item["vpcs"]:
+                self._ignore_missing(ec2, "detach_internet_gateway", InternetGatewayId=item["id"], VpcId=vpc)
+            self._ignore_missing(ec2, "delete_internet_gateway", InternetGatewayId=item["id"])
+        for item in found["subnets"]:
+            self._ignore_missing(ec2, "delete_subnet", SubnetId=item["id"])
+        for item in found["route_tables"]:
+            for association in item["associations"]:
+                self._ignore_missing(ec2, "disassociate_route_table", AssociationId=association)
+            self._ignore_missing(ec2, "delete_route_table", RouteTableId=item["id"])
+        for item in found["security_groups"]:   # rules first: groups name each other as sources
+            if item["ingress"]:
+                self._ignore_missing(ec2, "revoke_security_group_ingress", GroupId=item["id"], IpPermissions=_strip(item["ingress"]))
+            if item["egress"]:
+                self._ignore_missing(ec2, "revoke_security_group_egress", GroupId=item["id"], IpPermissions=_strip(item["egress"]))
+        for item in found["security_groups"]:
+            self._ignore_missing(ec2, "delete_security_group", GroupId=item["id"])
+        for item in found["vpcs"]:
+            self._ignore_missing(ec2, "delete_vpc", VpcId=item["id"])
+        for item in found["volumes"]:
+            self._ignore_missing(ec2, "delete_volume", VolumeId=item["id"])
+        for item in found["key_pairs"]:
+            self._ignore_missing(ec2, "delete_key_pair", KeyName=item["id"])
+        for item in found["instance_profiles"]:
+            for role in item["roles"]:
+                self._ignore_missing(self.clients.iam, "remove_role_from_instance_profile", InstanceProfileName=item["id"], RoleName=role)
+            self._ignore_missing(self.clients.iam, "delete_instance_profile", InstanceProfileName=item["id"])
+        for item in found["iam_roles"]:
+            self._delete_role(item["id"])
+        return found
+
+    def _instances_by_id(self, ids):
+        reservations = self._ec2("describe_instances", "Reservations", InstanceIds=ids)
+        return [inst for res in reservations for inst in res["Instances"]]
+
+    def _eks_left(self, items, nodegroups: bool) -> List[str]:
+        left = []
+        for item in items:
+            try:
+                if nodegroups:
+                    call(self.clients, self.clients.eks, "describe_nodegroup", clusterName=item["cluster"], nodegroupName=item["id"])
+                else:
+                    call(self.clients, self.clients.eks, "describe_cluster", name=item["id"])
+                left.append(item["id"])
+            except ClientError as err:  # only "not found" means gone; anything else is raised
+                if _code(err) != "ResourceNotFoundException":
+                    raise
+        return left
+
+    def _release(self, allocation: str) -> None:
+        """Disassociate (an instance may still hold it) and release one Elastic IP."""
+        listed = self._ignore_missing(self.clients.ec2, "describe_addresses", AllocationIds=[allocation]) or {}
+        if not listed.get("Addresses"):
+            return
+        address = listed["Addresses"][0]
+        if address.get("AssociationId"):
+            self._ignore_missing(self.clients.ec2, "disassociate_address", AssociationId=address["AssociationId"])
+        self._ignore_missing(self.clients.ec2, "release_address", AllocationId=allocation)
+
+    def _delete_eni(self, eni: Dict[str, Any]) -> None:
+        attachment = eni.get("Attachment") or {}
+        if attachment.get("InstanceId") and attachment.get("DeviceIndex") == 0:
+            return   # an instance's primary interface goes with the (terminated) instance
+        if attachment.get("AttachmentId") and not attachment.get("InstanceOwnerId", "").startswith("amazon"):
+            self._ignore_missing(self.clients.ec2, "detach_network_interface", AttachmentId=attachment["AttachmentId"], Force=True)
+        self._ignore_missing(self.clients.ec2, "delete_network_interface", NetworkInterfaceId=eni["NetworkInterfaceId"])
+
+    def _delete_role(self, role: str) -> None:
+        iam = self.clients.iam
+        for profile in (self._ignore_missing(iam, "list_instance_profiles_for_role", RoleName=role) or {}).get("InstanceProfiles", []):
+            self._ignore_missing(iam, "remove_role_from_instance_profile", InstanceProfileName=profile["InstanceProfileName"], RoleName=role)
+        for policy in (self._ignore_missing(iam, "list_attached_role_policies", RoleName=role) or {}).get("AttachedPolicies", []):
+            self._ignore_missing(iam, "detach_role_policy", RoleName=role, PolicyArn=policy["PolicyArn"])
+        for name in (self._ignore_missing(iam, "list_role_policies", RoleName=role) or {}).get("PolicyNames", []):
+            self._ignore_missing(iam, "delete_role_policy", RoleName=role, PolicyName=name)
+        self._ignore_missing(iam, "delete_role", RoleName=role)
+
+    def _ignore_missing(self, client: Any, operation: str, **params) -> Optional[Dict[str, Any]]:
+        """Call; a resource that is already gone is what we want, so its "not found" error is not a failure."""
+        try:
+            result = call(self.clients, client, operation, **params)
+        except ClientError as err:  # re-raised unless the error code says "already gone"
+            if _code(err) in _MISSING:
+                return None
+            raise
+        if operation.startswith(("delete", "terminate", "release", "detach", "revoke", "remove", "disassociate")):
+            self.log.append(f"{operation} {_first_value(params)}")
+        return result
+
+    def _wait(self, what: str, pending: Callable[[], List[str]]) -> None:
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            left = pending()
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise TeardownError(f"timed out after {self.wait_timeout:.0f}s waiting for {what}: still there: {', '.join(left)}")
+            self.sleep(self.poll)
+
+    # ---------------------------------------------------------------- the proof
+    def sweep(self) -> List[str]:
+        """Every resource still tagged for the platform (per-service describes, then the tagging API)."""
+        found = self.find()
+        left = [item["label"] for kind in ORDER for item in found[kind]
+                if kind not in ("load_balancers", "classic_load_balancers", "target_groups", "network_interfaces")]
+        known = {item["id"] for kind in ORDER for item in found[kind]}
+        if self.clients.tagging is not None:
+            mappings = pages(self.clients, self.clients.tagging, "get_resources", "ResourceTagMappingList", token="PaginationToken",
+                             TagFilters=[{"Key": TAG, "Values": [self.platform]}])
+            for arn in sorted(m["ResourceARN"] for m in mappings):
+                rid = arn.rsplit("/", 1)[-1]
+                if rid not in known and not self._gone(arn, rid):
+                    left.append(f"tagged resource {arn}")
+        return left
+
+    def _gone(self, arn: str, rid: str) -> bool:
+        """The tagging API keeps listing some deleted EC2 resources for a while; the service itself decides."""
+        if ":instance/" in arn:
+            return all(i["State"]["Name"] in _GONE_INSTANCE for i in self._instances_by_id([rid]))
+        if ":natgateway/" in arn:
+            nats = self._ignore_missing(self.clients.ec2, "describe_nat_gateways", NatGatewayIds=[rid]) or {}
+            return all(n["State"] in _GONE_NAT for n in nats.get("NatGateways", []))
+        return False
+
+
+_MISSING = {
+    "InvalidVpcID.NotFound", "InvalidSubnetID.NotFound", "InvalidRouteTableID.NotFound", "InvalidGroup.NotFound",
+    "InvalidInternetGatewayID.NotFound", "Gateway.NotAttached", "InvalidAllocationID.NotFound", "InvalidAssociationID.NotFound",
+    "InvalidNetworkInterfaceID.NotFound", "InvalidAttachmentID.NotFound", "NatGatewayNotFound", "InvalidInstanceID.NotFound",
+    "InvalidVolume.NotFound", "InvalidKeyPair.NotFound", "InvalidPermission.NotFound", "LoadBalancerNotFound",
+    "TargetGroupNotFound", "NoSuchEntity", "ResourceNotFoundException", "AuthFailure.AddressNotFound",
+    "InvalidAddress.NotFound", "InvalidAddressID.NotFound",
+}
+
+
+def _code(err: Exception) -> str:
+    return getattr(err, "response", {}).get("Error", {}).get("Code", "")
+
+
+def _first_value(params: Dict[str, Any]) -> str:
+    value = next(iter(params.values()), "")
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _strip(permissions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """IpPermissions as revoke_* accepts them: drop the read-only fields describe adds to group pairs."""
+    keep = ("IpProtocol", "FromPort", "ToPort", "IpRanges", "Ipv6Ranges", "PrefixListIds")
+    out = []
+    for perm in permissions:
+        clean = {k: v for k, v in perm.items() if k in keep and v not in (None, [])}
+        pairs = [{"GroupId": p["GroupId"]} for p in perm.get("UserIdGroupPairs", []) if p.get("GroupId")]
+        if pairs:
+            clean["UserIdGroupPairs"] = pairs
+        out.append(clean)
+    return out
+
+
+def summary(found: Dict[str, List[Dict[str, Any]]]) -> Dict[str, List[str]]:
+    """{kind: [labels]} of the non-empty kinds, in teardown order (the module's diff and return value)."""
+    return {kind: [item["label"] for item in found[kind]] for kind in ORDER if found[kind]}

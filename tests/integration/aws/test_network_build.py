@@ -1,0 +1,109 @@
+"""playbooks/network.yml against the emulator: expected resources, least-privilege rules, idempotence,
+then playbooks/teardown.yml leaves nothing (twice)."""
+from __future__ import annotations
+
+import pytest
+from network_harness import counts, ec2, inventory, leftovers, playbook, recap
+
+pytestmark = pytest.mark.emulator
+
+WORLD = "0.0.0.0/0"
+ADMIN = "203.0.113.0/24"
+# example -> (platform, expected counts, NAT per AZ?)
+EXAMPLES = {
+    "ecoeco-kubeadm": ("ecoeco", {"vpcs": 1, "subnets": 8, "route_tables": 4, "nat_gateways": 1, "addresses": 1,
+                                  "security_groups": 9, "internet_gateways": 1}, False),
+    "courm-eks": ("courm", {"vpcs": 1, "subnets": 15, "route_tables": 5, "nat_gateways": 3, "addresses": 3,
+                            "security_groups": 9, "internet_gateways": 1}, True),
+}
+# Client ports of the data services -> the groups allowed to reach them (besides the service's own nodes).
+DATA_PORTS = {5432: "postgresql", 6379: "redis", 5672: "rabbitmq", 9092: "kafka"}
+
+
+def name_of(resource: dict) -> str:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}.get("Name", "")
+
+
+def assert_security_groups(platform: str, groups: list[dict], bastion: bool) -> None:
+    by_id = {g["GroupId"]: g["GroupName"] for g in groups}
+    for group in groups:
+        for perm in group["IpPermissions"]:
+            cidrs = [r["CidrIp"] for r in perm.get("IpRanges", [])]
+            sources = {by_id.get(p["GroupId"], p["GroupId"]) for p in perm.get("UserIdGroupPairs", [])}
+            port = perm.get("FromPort")
+            if WORLD in cidrs:   # only the load balancer, only 80/443
+                assert group["GroupName"] == f"{platform}-lb" and port in (80, 443) and perm["ToPort"] == port, (group["GroupName"], perm)
+            assert set(cidrs) <= {WORLD, ADMIN}, (group["GroupName"], perm)
+            if port == 22:
+                if bastion and group["GroupName"] != f"{platform}-bastion":
+                    assert not cidrs and sources == {f"{platform}-bastion"}, (group["GroupName"], perm)
+                else:
+                    assert cidrs == [ADMIN] and not sources, (group["GroupName"], perm)
+            if port in DATA_PORTS:
+                own = f"{platform}-{DATA_PORTS[port]}"
+                assert group["GroupName"] == own and not cidrs, (group["GroupName"], perm)
+                assert sources <= {own, f"{platform}-app"}, (group["GroupName"], sources)
+            if port in (9100, 9187, 9121, 9308, 15692):
+                assert sources == {f"{platform}-monitoring"} and not cidrs, (group["GroupName"], perm)
+    names = {g["GroupName"]: g for g in groups}
+    pg_sources = {by_id[p["GroupId"]] for perm in names[f"{platform}-postgresql"]["IpPermissions"] if perm.get("FromPort") == 5432
+                  for p in perm["UserIdGroupPairs"]}
+    assert pg_sources == {f"{platform}-app", f"{platform}-postgresql"}
+    lb = names[f"{platform}-lb"]["IpPermissions"]
+    assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in lb) == [(80, WORLD), (443, WORLD)]
+
+
+def assert_routes(platform: str, found: dict, per_az: bool) -> None:
+    subnets = {s["SubnetId"]: s for s in found["subnets"]}
+    nat_az = {n["NatGatewayId"]: subnets[n["SubnetId"]]["AvailabilityZone"] for n in found["nat_gateways"]}
+    igw = found["internet_gateways"][0]["InternetGatewayId"]
+    covered = set()
+    for table in found["route_tables"]:
+        default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == WORLD]
+        members = [subnets[a["SubnetId"]] for a in table["Associations"] if a.get("SubnetId")]
+        tiers = {name_of(s).split("-")[1] for s in members}
+        covered |= {s["SubnetId"] for s in members}
+        if tiers == {"public"}:
+            assert [r.get("GatewayId") for r in default] == [igw]
+            assert all(s["MapPublicIpOnLaunch"] for s in members)
+        elif tiers == {"data"}:
+            assert default == [], table   # the data tier has no way out
+        else:
+            assert "public" not in tiers and "data" not in tiers, tiers
+            assert len(default) == 1 and default[0].get("NatGatewayId"), table
+            azs = {s["AvailabilityZone"] for s in members}
+            assert len(azs) == 1
+            if per_az:
+                assert nat_az[default[0]["NatGatewayId"]] in azs
+    assert covered == set(subnets), "every subnet has its own route table"
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_network_builds_converges_and_tears_down(network_emulator, example):
+    platform, expected, per_az = EXAMPLES[example]
+    first = playbook("network.yml", example)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert counts(platform) == expected
+
+    found = inventory(platform)
+    vpc = found["vpcs"][0]
+    attrs = ec2().describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute="enableDnsHostnames")
+    assert attrs["EnableDnsHostnames"]["Value"] is True
+    assert all({"msa:platform", "Name"} <= {t["Key"] for t in r.get("Tags", [])}
+               for kind in ("subnets", "route_tables", "nat_gateways", "addresses", "security_groups", "vpcs") for r in found[kind])
+    assert_security_groups(platform, found["security_groups"], bastion=per_az)
+    assert_routes(platform, found, per_az)
+
+    second = playbook("network.yml", example)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert recap(second)["changed"] == 0, second.stdout[-6000:]
+    assert counts(platform) == expected
+
+    down = playbook("teardown.yml", example, f"-e confirm_teardown={platform}")
+    assert down.returncode == 0, down.stdout[-4000:] + down.stderr[-2000:]
+    assert leftovers(platform) == []
+    assert ec2().describe_addresses()["Addresses"] == []
+
+    again = playbook("teardown.yml", example, f"-e confirm_teardown={platform}")
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert recap(again)["changed"] == 0

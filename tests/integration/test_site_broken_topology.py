@@ -1,0 +1,50 @@
+"""site.yml on a broken topology stops in its first task, lists every error, and sends nothing to AWS.
+
+AWS_ENDPOINT_URL points at a local listener that counts requests: any AWS call the run made would
+show up there (and a missing call to the emulator would not be noticed otherwise).
+"""
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Counter(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def _any(self):
+        type(self).requests.append(f"{self.command} {self.path}")
+        self.send_response(500)
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _any
+
+    def log_message(self, *args):  # keep pytest output clean
+        return
+
+
+def test_site_fails_first_with_all_errors_and_no_aws_call():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CACHE_PLUGIN="memory",
+                   ANSIBLE_NOCOLOR="1", AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.server_port}")
+        run = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i",
+                              str(ROOT / "tests" / "integration" / "inventories" / "broken"),
+                              str(ROOT / "playbooks" / "site.yml")],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    finally:
+        server.shutdown()
+    out = run.stdout + run.stderr
+    assert run.returncode == 2, out
+    assert "5 errors in the topology" in out, out
+    assert "pools[1].taints[0].effect: 'NoSchedul' is not one of NoSchedule, PreferNoSchedule, NoExecute" in out
+    tasks = [line for line in out.splitlines() if line.startswith("TASK [")]
+    assert len(tasks) == 1, tasks
+    assert _Counter.requests == []

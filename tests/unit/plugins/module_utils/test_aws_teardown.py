@@ -1,0 +1,125 @@
+"""The teardown walk against moto in-process: a messy half-built platform next to one that must survive."""
+from __future__ import annotations
+
+import boto3
+import pytest
+from ansible_collections.msa.platform.plugins.module_utils import aws_teardown
+from ansible_collections.msa.platform.plugins.module_utils.aws_teardown import Clients, Teardown, TeardownError, summary
+from moto import mock_aws
+
+REGION = "ap-northeast-2"
+POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}'
+
+
+def spec(kind: str, platform: str, name: str) -> list:
+    return [{"ResourceType": kind, "Tags": [{"Key": "msa:platform", "Value": platform}, {"Key": "Name", "Value": name}]}]
+
+
+def build(ec2, platform: str, cidr: str) -> dict:
+    """A VPC with an untagged subnet (as if tagging was interrupted), NAT with an untagged EIP, an IGW,
+    a route table, two security groups naming each other, an instance and a tagged key pair."""
+    vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=spec("vpc", platform, platform))["Vpc"]["VpcId"]
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "0.0/24"), AvailabilityZone=REGION + "a",
+                               TagSpecifications=spec("subnet", platform, f"{platform}-public-a"))["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "1.0/24"), AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway(TagSpecifications=spec("internet-gateway", platform, f"{platform}-igw"))["InternetGateway"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip,
+                                 TagSpecifications=spec("natgateway", platform, f"{platform}-nat-a"))["NatGateway"]["NatGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc, TagSpecifications=spec("route-table", platform, f"{platform}-private-a"))["RouteTable"]
+    ec2.create_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    ec2.associate_route_table(RouteTableId=table["RouteTableId"], SubnetId=private)
+    app = ec2.create_security_group(GroupName=f"{platform}-app", Description="app", VpcId=vpc,
+                                    TagSpecifications=spec("security-group", platform, f"{platform}-app"))["GroupId"]
+    db = ec2.create_security_group(GroupName=f"{platform}-db", Description="db", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=db, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": app}]}])
+    ec2.authorize_security_group_ingress(GroupId=app, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": db}]}])
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=private, SecurityGroupIds=[app],
+                      TagSpecifications=spec("instance", platform, f"{platform}-auth-1"))
+    ec2.create_key_pair(KeyName=f"{platform}-key", TagSpecifications=spec("key-pair", platform, f"{platform}-key"))
+    return {"vpc": vpc, "eip": eip}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        names = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi"}
+        yield Clients(**{attr: boto3.client(service, region_name=REGION) for attr, service in names.items()})
+
+
+def test_find_lists_everything_in_the_vpc_tagged_or_not_and_changes_nothing(aws):
+    build(aws.ec2, "ecoeco", "10.0.0.0/16")
+    found = summary(Teardown(aws, "ecoeco").find())
+    assert len(found["subnets"]) == 2 and any("(ecoeco-public-a)" in s for s in found["subnets"])
+    assert len(found["addresses"]) == 1, "the NAT's untagged EIP is found through the NAT"
+    assert len(found["security_groups"]) == 2 and len(found["instances"]) == 1 and len(found["key_pairs"]) == 1
+    assert len(found["nat_gateways"]) == 1 and len(found["route_tables"]) == 1 and len(found["vpcs"]) == 1
+    assert list(found) == [kind for kind in aws_teardown.ORDER if kind in found]
+    assert len(aws.ec2.describe_addresses()["Addresses"]) == 1
+
+
+def test_run_deletes_the_platform_only_and_a_second_run_does_nothing(aws):
+    build(aws.ec2, "ecoeco", "10.0.0.0/16")
+    other = build(aws.ec2, "courm", "10.10.0.0/16")
+    role = aws.iam.create_role(RoleName="ecoeco-node", AssumeRolePolicyDocument="{}", Tags=[{"Key": "msa:platform", "Value": "ecoeco"}])
+    aws.iam.create_instance_profile(InstanceProfileName="ecoeco-node", Tags=[{"Key": "msa:platform", "Value": "ecoeco"}])
+    aws.iam.add_role_to_instance_profile(InstanceProfileName="ecoeco-node", RoleName=role["Role"]["RoleName"])
+    policy = aws.iam.create_policy(PolicyName="ecoeco-ssm", PolicyDocument=POLICY)
+    aws.iam.attach_role_policy(RoleName="ecoeco-node", PolicyArn=policy["Policy"]["Arn"])
+    aws.iam.put_role_policy(RoleName="ecoeco-node", PolicyName="inline", PolicyDocument=POLICY)
+
+    teardown = Teardown(aws, "ecoeco", poll=0)
+    teardown.run()
+    assert teardown.sweep() == []
+    assert [a["AllocationId"] for a in aws.ec2.describe_addresses()["Addresses"]] == [other["eip"]]
+    assert [v["VpcId"] for v in aws.ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == [other["vpc"]]
+    assert aws.iam.list_roles()["Roles"] == [] and aws.iam.list_instance_profiles()["InstanceProfiles"] == []
+    assert any(a.startswith("revoke_security_group_ingress") for a in teardown.log)
+    first = {op: next(i for i, a in enumerate(teardown.log) if a.startswith(op))
+             for op in ("terminate_instances", "delete_nat_gateway", "release_address", "delete_subnet", "delete_vpc")}
+    assert list(first.values()) == sorted(first.values()), teardown.log
+
+    again = Teardown(aws, "ecoeco", poll=0)
+    again.run()
+    assert again.log == [] and again.sweep() == []
+    assert len(summary(Teardown(aws, "courm").find())["subnets"]) == 2
+
+
+def test_sweep_reports_tagged_resources_teardown_does_not_know(aws):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="ecoeco-state", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_tagging(Bucket="ecoeco-state", Tagging={"TagSet": [{"Key": "msa:platform", "Value": "ecoeco"}]})
+    left = Teardown(aws, "ecoeco").sweep()
+    assert left == ["tagged resource arn:aws:s3:::ecoeco-state"]
+
+
+def test_wait_times_out_naming_what_is_left():
+    teardown = Teardown(Clients(ec2=None), "ecoeco", wait_timeout=0, sleep=lambda _: None)
+    with pytest.raises(TeardownError, match="waiting for NAT gateways to be deleted: still there: nat-1"):
+        teardown._wait("NAT gateways to be deleted", lambda: ["nat-1"])
+
+
+def test_strip_keeps_only_what_revoke_accepts():
+    perms = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [], "Ipv6Ranges": [], "PrefixListIds": [],
+              "UserIdGroupPairs": [{"GroupId": "sg-1", "UserId": "123", "GroupName": "app"}]}]
+    assert aws_teardown._strip(perms) == [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-1"}]}]
+
+
+def test_retrying_clients_get_aws_retry():
+    seen = {}
+
+    class Client:
+        def describe_vpcs(self, **kwargs):
+            seen.update(kwargs)
+            return {"Vpcs": []}
+
+    aws_teardown.call(Clients(ec2=Client(), retrying=True), Client(), "describe_vpcs", Filters=[])
+    assert seen == {"aws_retry": True, "Filters": []}
