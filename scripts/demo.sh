@@ -23,3 +23,5 @@ if ! grep -Eq 'changed=0 +unreachable=0 +failed=0' .cache/demo-converged.log \
 fi
 printf '\n\033[1mWhat the emulator now holds for this platform:\033[0m\n'
 python scripts/platform_report.py
+printf '\n\033[1mThe inventory the aws_cluster plugin makes of it:\033[0m\n'
+ansible-inventory -i inventories/local --graph

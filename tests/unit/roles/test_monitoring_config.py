@@ -379,25 +379,6 @@ def test_preflight_rejects_unknown_receiver_and_bad_retention(preflight):
     assert "monitoring_grafana_admin_password" in results["no_grafana_password"]
 
 
-@pytest.mark.parametrize("role", ["monitoring", "node_exporter", "service_exporters"])
-def test_defaults_and_argument_specs_declare_the_same_inputs(role):
-    """Every input has one default, in both places; a secret has none and is declared no_log."""
-    path = ROOT / "roles" / role
-    defaults = yaml.safe_load((path / "defaults" / "main.yml").read_text())
-    options = yaml.safe_load((path / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    secrets = sorted(name for name, spec in options.items() if spec.get("no_log"))
-    assert sorted(defaults) == sorted(set(options) - set(secrets))
-    for name, spec in options.items():
-        assert spec.get("description") and spec.get("type"), f"{role}: {name}"
-        assert name.startswith(f"{role}_"), name
-        if name in secrets:
-            assert "default" not in spec, f"{role}: secret {name} has a default"
-        else:
-            assert spec.get("default") == defaults[name], f"{role}: {name} default differs"
-    internal = yaml.safe_load((path / "vars" / "main.yml").read_text())
-    assert all(name.startswith(f"_{role}_") for name in internal)
-
-
 SECRET_VARIABLES = ("monitoring_alertmanager_secrets", "monitoring_kubernetes_token", "monitoring_grafana_admin_password",
                     "alertmanager.yml.j2", "kube-prometheus-stack-values.yml.j2")
 
