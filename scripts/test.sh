@@ -45,9 +45,13 @@ stage_molecule() {
 
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit integration molecule)
+passed=0
 for s in "${stages[@]}"; do
   start=$(date +%s)
   printf '\n\033[1m==> %s\033[0m\n' "$s"
   "stage_$s"
   printf '\033[1m<== %s passed in %ss\033[0m\n' "$s" "$(( $(date +%s) - start ))"
+  passed=$((passed + 1))
 done
+# A stage that fails stops the run above (set -e), so reaching here means none failed.
+printf '\nstages: %d passed, 0 failed\n' "$passed"
