@@ -44,7 +44,18 @@ ROOTFS_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "python3", "python3-apt",
     "iproute2", "iputils-ping", "sudo", "ca-certificates", "gnupg", "curl", "procps", "less", "locales",
 ]
-ROOTFS = CACHE / "rootfs" / (SUITE + "-" + hashlib.sha256(" ".join(ROOTFS_PACKAGES).encode()).hexdigest()[:10])
+# Bump when _configure_rootfs changes: the cached rootfs is keyed on packages and this revision.
+ROOTFS_REVISION = "2"
+ROOTFS = CACHE / "rootfs" / (SUITE + "-" + hashlib.sha256(
+    " ".join([*ROOTFS_PACKAGES, "rev" + ROOTFS_REVISION]).encode()).hexdigest()[:10])
+# Units a test host must not run: they cannot work in a container, or they are maintenance jobs
+# (apt-daily, fstrim, e2scrub, ...) that would fire at a random moment mid-test and change the
+# host under the test (apt locks, a failed unit turning `is-system-running` into "degraded").
+MASKED_UNITS = (
+    "systemd-networkd-wait-online.service", "e2scrub_reap.service",
+    "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
+    "fstrim.timer", "getty@tty1.service",
+)
 
 DEFAULT_BRIDGE = os.environ.get("MSA_TESTHOSTS_BRIDGE", "msabr0")
 DEFAULT_CIDR = os.environ.get("MSA_TESTHOSTS_CIDR", "10.213.0.1/24")
@@ -85,15 +96,16 @@ def build_rootfs(force: bool = False) -> Path:
     (tmp / ".msa-complete").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     shutil.rmtree(ROOTFS, ignore_errors=True)
     tmp.rename(ROOTFS)
+    for stale in ROOTFS.parent.iterdir():  # rootfs of older package lists or revisions
+        if stale != ROOTFS and not stale.name.endswith(".tmp"):
+            shutil.rmtree(stale, ignore_errors=True)
     log(f"rootfs ready in {time.monotonic() - started:.0f}s")
     return ROOTFS
 
 
 def _configure_rootfs(path: Path) -> None:
     run(["chroot", str(path), "systemctl", "enable", "systemd-networkd", "ssh"])
-    # Unit that cannot work in a container and only adds noise to `systemctl is-system-running`.
-    for unit in ("systemd-networkd-wait-online.service",):
-        run(["chroot", str(path), "systemctl", "mask", unit])
+    run(["chroot", str(path), "systemctl", "mask", *MASKED_UNITS])
     # Each host gets its own machine-id at first boot.
     (path / "etc" / "machine-id").write_text("")
     (path / "etc" / "apt" / "sources.list").write_text(
