@@ -101,3 +101,17 @@ def test_no_region_is_a_clear_error(tmp_path, fetches, monkeypatch):
     plugin = inventory_loader.get("msa.platform.aws_cluster")
     with pytest.raises(Exception, match="no region"):
         plugin.parse(InventoryManager(loader=DataLoader(), sources=[])._inventory, DataLoader(), str(path))
+
+
+def test_tag_values_are_never_rendered_as_templates(tmp_path, fetches, monkeypatch):
+    """Anyone who can tag an instance must not run code on the control node: tag values stay data."""
+    from ansible.template import Templar  # pylint: disable=import-outside-toplevel
+
+    hostile = [dict(RECORDS[1], tags=dict(RECORDS[1]["tags"], **{"msa:labels": "team={{ 6 * 7 }}"}))]
+    monkeypatch.setattr(type(inventory_loader.get("msa.platform.aws_cluster")), "_fetch", lambda self, query: hostile)
+    inv = InventoryManager(loader=DataLoader(), sources=[config(tmp_path, "compose:\n  team: msa_node_labels.team\n")])
+    hv = inv.get_host("shop-auth-1").vars
+    assert hv["msa_node_labels"] == {"team": "{{ 6 * 7 }}"} and hv["team"] == "{{ 6 * 7 }}"
+    templar = Templar(loader=DataLoader(), variables=hv)
+    assert templar.template(hv["msa_node_labels"]["team"]) == "{{ 6 * 7 }}"
+    assert templar.template(hv["team"]) == "{{ 6 * 7 }}"
