@@ -24,7 +24,14 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.msa.platform.plugins.module_utils.k8s_client import KubeApiError
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.msa.platform.plugins.module_utils.k8s_client import (
+    AUTH_ARG_SPEC,
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    KubeApiError,
+    node_api,
+)
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import label_value_problem, qualified_name_problem
 
 LABELS_ANNOTATION = "msa.platform/managed-labels"
@@ -294,12 +301,12 @@ def placement_report(nodes, pods, node_label, pod_label, apis=None, system_names
     {api, namespace, pod, node, reason}.
     """
     dedicated = {}
-    node_api = {}
+    api_of_node = {}
     for node in nodes:
         value = (node["metadata"].get("labels") or {}).get(node_label)
         if value:
             dedicated.setdefault(value, []).append(node["metadata"]["name"])
-            node_api[node["metadata"]["name"]] = value
+            api_of_node[node["metadata"]["name"]] = value
     selected = set(apis) if apis else None
     names = sorted(selected if selected is not None else set(dedicated) | set(
         (p["metadata"].get("labels") or {}).get(pod_label) for p in pods) - set([None, ""]))
@@ -315,12 +322,12 @@ def placement_report(nodes, pods, node_label, pod_label, apis=None, system_names
                 report[pod_api]["pending"].append("{}/{}".format(meta["namespace"], meta["name"]))
                 continue
             report[pod_api]["pods"].append(dict(where))
-            if node_api.get(node) != pod_api:
-                reason = (f"runs on node dedicated to {node_api[node]}") if node in node_api else \
+            if api_of_node.get(node) != pod_api:
+                reason = (f"runs on node dedicated to {api_of_node[node]}") if node in api_of_node else \
                     "runs on a node not dedicated to it"
                 violations.append(dict(where, api=pod_api, reason=reason))
             continue
-        host_api = node_api.get(node)
+        host_api = api_of_node.get(node)
         if host_api in report and host_api != pod_api:
             if (ignore_daemonsets and _is_daemonset_pod(pod)) or meta["namespace"] in system_namespaces:
                 continue
@@ -343,9 +350,18 @@ VIOLATION_COLUMNS = (("api", "API"), ("namespace", "NAMESPACE"), ("pod", "POD"),
 
 
 # --- module glue --------------------------------------------------------------------------------
-def run_node_module(module, validate, change, view, node_api):
-    """The body of k8s_node_labels / k8s_node_taints once ``module`` is built: validate every
-    input before any request, reconcile, exit with ``changed``, ``diff`` and the per-node views."""
+def run_node_module(validate, change, view):
+    """main() of k8s_node_labels / k8s_node_taints: their shared arguments, every input validated
+    before any request, then reconcile and exit with ``changed``, ``diff`` and the per-node views."""
+    argument_spec = dict(AUTH_ARG_SPEC)
+    argument_spec.update(
+        nodes=dict(type="dict", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        label_selector=dict(type="str"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params
     errors = validate(params["nodes"], params["state"])
     if errors:

@@ -100,13 +100,6 @@ conflicts:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.msa.platform.plugins.module_utils.k8s_client import (
-    AUTH_ARG_SPEC,
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    node_api,
-)
 from ansible_collections.msa.platform.plugins.module_utils.k8s_nodes import (
     label_change,
     label_view,
@@ -116,16 +109,7 @@ from ansible_collections.msa.platform.plugins.module_utils.k8s_nodes import (
 
 
 def main():
-    argument_spec = dict(AUTH_ARG_SPEC)
-    argument_spec.update(
-        nodes=dict(type="dict", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        label_selector=dict(type="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    run_node_module(module, validate_label_nodes, label_change, label_view, node_api)
+    run_node_module(validate_label_nodes, label_change, label_view)
 
 
 if __name__ == "__main__":
