@@ -39,8 +39,16 @@ stage_integration() {
 }
 
 stage_molecule() {
-  molecule test --all
+  # CI keeps only the head and tail of a long log: a failure is repeated at the very end.
+  local log=$ROOT/.cache/logs/molecule.log status=0
+  mkdir -p "${log%/*}"
+  molecule test --all 2>&1 | tee "$log" || status=$?
   python scripts/testhosts.py down --all
+  if [ "$status" -ne 0 ]; then
+    printf '\n--- molecule failures (whole log: %s) ---\n' "$log"
+    grep -aE 'fatal: |failed: \[|FAILED! =>|Executed: Failed' "$log" | cut -c1-800 | tail -n 30 || true
+  fi
+  return "$status"
 }
 
 stages=("$@")
