@@ -81,6 +81,11 @@ def assert_routes(platform: str, found: dict, per_az: bool) -> None:
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_network_builds_converges_and_tears_down(network_emulator, example):
     platform, expected, per_az = EXAMPLES[example]
+    preview = playbook("network.yml", example, "--check")
+    assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
+    assert f"a real run creates it with {expected['subnets']} subnets" in " ".join(preview.stdout.split())
+    assert leftovers(platform) == []  # check mode created nothing
+
     first = playbook("network.yml", example)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     assert counts(platform) == expected
