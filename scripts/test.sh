@@ -35,7 +35,9 @@ stage_unit() {
 }
 
 stage_integration() {
-  pytest -q tests/integration
+  # One file per worker at a time: files share nothing but the bridge test of the harness, and each
+  # worker has its own emulator and fact cache (tests/conftest.py).
+  pytest -q -p xdist -n 2 --dist loadfile --durations=10 tests/integration
 }
 
 stage_molecule() {

@@ -24,6 +24,8 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 EMULATOR_PORT = emulator.DEFAULT_PORT + (1 + int(_WORKER[2:]) if _WORKER.startswith("gw") else 0)
 os.environ.update(emulator.client_env(EMULATOR_PORT))
 os.environ["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+# Each worker keeps its own fact cache: the jsonfile cache is not safe for two writers at once.
+os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(ROOT / ".cache" / "pytest" / (_WORKER or "main") / "facts")
 
 
 @pytest.fixture(scope="session")
