@@ -142,11 +142,12 @@ class Teardown:
             for nodegroup in nodegroups:
                 add("eks_nodegroups", nodegroup, cluster=cluster)
             add("eks_clusters", cluster)
-        for lb in self._load_balancers(vpcs):
+        elbv2, elb = self.clients.elbv2, self.clients.elb
+        for lb in self._elb_in_vpcs(elbv2, "describe_load_balancers", "LoadBalancers", "VpcId", vpcs):
             add("load_balancers", lb["LoadBalancerArn"], name=lb["LoadBalancerName"])
-        for lb in self._classic_load_balancers(vpcs):
+        for lb in self._elb_in_vpcs(elb, "describe_load_balancers", "LoadBalancerDescriptions", "VPCId", vpcs):
             add("classic_load_balancers", lb["LoadBalancerName"])
-        for tg in self._target_groups(vpcs):
+        for tg in self._elb_in_vpcs(elbv2, "describe_target_groups", "TargetGroups", "VpcId", vpcs):
             add("target_groups", tg["TargetGroupArn"], name=tg["TargetGroupName"])
         for inst in self._instances(vpcs):
             add("instances", inst["InstanceId"], inst)
@@ -196,24 +197,12 @@ class Teardown:
                 found.append((name, groups))
         return found
 
-    def _load_balancers(self, vpcs):
-        if self.clients.elbv2 is None or not vpcs:
+    def _elb_in_vpcs(self, client, operation, key, vpc_field, vpcs):
+        """Every item of a Marker-paginated ELB describe call (v2 or classic) that sits in one of ``vpcs``."""
+        if client is None or not vpcs:
             return []
-        lbs = pages(self.clients, self.clients.elbv2, "describe_load_balancers", "LoadBalancers", token="Marker", out_token="NextMarker")
-        return [lb for lb in lbs if lb.get("VpcId") in vpcs]
-
-    def _classic_load_balancers(self, vpcs):
-        if self.clients.elb is None or not vpcs:
-            return []
-        lbs = pages(self.clients, self.clients.elb, "describe_load_balancers", "LoadBalancerDescriptions", token="Marker",
-                    out_token="NextMarker")
-        return [lb for lb in lbs if lb.get("VPCId") in vpcs]
-
-    def _target_groups(self, vpcs):
-        if self.clients.elbv2 is None or not vpcs:
-            return []
-        groups = pages(self.clients, self.clients.elbv2, "describe_target_groups", "TargetGroups", token="Marker", out_token="NextMarker")
-        return [tg for tg in groups if tg.get("VpcId") in vpcs]
+        items = pages(self.clients, client, operation, key, token="Marker", out_token="NextMarker")
+        return [item for item in items if item.get(vpc_field) in vpcs]
 
     def _instances(self, vpcs):
         live = {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped", "shutting-down"]}

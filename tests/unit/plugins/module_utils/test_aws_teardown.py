@@ -66,6 +66,20 @@ def test_find_lists_everything_in_the_vpc_tagged_or_not_and_changes_nothing(aws)
     assert len(aws.ec2.describe_addresses()["Addresses"]) == 1
 
 
+def test_find_lists_untagged_load_balancers_and_target_groups_of_the_vpc_only(aws):
+    """What Kubernetes makes (untagged ALBs/NLBs, classic ELBs, target groups) is found by VPC."""
+    for platform, cidr in (("ecoeco", "10.0.0.0/16"), ("courm", "10.10.0.0/16")):
+        vpc = build(aws.ec2, platform, cidr)["vpc"]
+        subnets = [s["SubnetId"] for s in aws.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+        aws.elbv2.create_load_balancer(Name=f"k8s-{platform}-alb", Subnets=subnets)
+        aws.elbv2.create_target_group(Name=f"k8s-{platform}-tg", Protocol="HTTP", Port=80, VpcId=vpc)
+        aws.elb.create_load_balancer(LoadBalancerName=f"k8s-{platform}-elb", Subnets=subnets[:1],
+                                     Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstancePort": 30080}])
+    found = summary(Teardown(aws, "ecoeco").find())
+    assert [len(found[kind]) for kind in ("load_balancers", "classic_load_balancers", "target_groups")] == [1, 1, 1], found
+    assert all("ecoeco" in item for kind in ("load_balancers", "classic_load_balancers", "target_groups") for item in found[kind])
+
+
 def test_run_deletes_the_platform_only_and_a_second_run_does_nothing(aws):
     build(aws.ec2, "ecoeco", "10.0.0.0/16")
     other = build(aws.ec2, "courm", "10.10.0.0/16")
