@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
 import boto3
 import pytest
+from network_harness import recap
 
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,12 +25,6 @@ def site_check(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local"),
                            str(ROOT / "playbooks" / "site.yml"), "--check", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
-
-
-def changed(run: subprocess.CompletedProcess) -> int:
-    match = re.search(r"^localhost\s+:.*\bchanged=(\d+)", run.stdout, re.M)
-    assert match, run.stdout[-3000:] + run.stderr[-3000:]
-    return int(match.group(1))
 
 
 def platform_state(ec2) -> tuple[list[str], int]:
@@ -66,4 +60,4 @@ def test_refuses_without_yes_then_rebuilds_from_scratch(aws):
 
     converged = site_check("--diff")  # a built platform: check mode finds nothing to change
     assert converged.returncode == 0, converged.stdout[-4000:] + converged.stderr[-3000:]
-    assert changed(converged) == 0, converged.stdout[-6000:]
+    assert recap(converged)["changed"] == 0, converged.stdout[-6000:]
