@@ -211,13 +211,13 @@ def main() -> None:
             static.write_text(json.dumps({"all": {"hosts": {f"h{i}": None for i in range(options.instances)}}}))
             static_s, _dummy = timed(["-i", str(static), "--list"], env)
             # ... and for exactly the hosts, groups and variables our plugin produced, read from a file
-            same = Path(tmp) / "same.json"
-            same.write_text(json.dumps(static_twin(json.loads(ours_out))))
-            same_s, same_out = timed(["-i", str(same), "--list"], env)
+            twin_file = Path(tmp) / "same.json"
+            twin_file.write_text(json.dumps(static_twin(json.loads(ours_out))))
+            same_s, same_out = timed(["-i", str(twin_file), "--list"], env)
             cpu = {label: CPU[tuple(args)] for label, args in (
                 ("start-up", ["--version"]), ("aws_ec2", ["-i", str(ec2_file), "--list"]),
                 ("cold", ["-i", str(ours_file), "--list", "--flush-cache"]), ("warm", ["-i", str(ours_file), "--list"]),
-                ("static", ["-i", str(static), "--list"]), ("same as file", ["-i", str(same), "--list"]))}
+                ("static", ["-i", str(static), "--list"]), ("same as file", ["-i", str(twin_file), "--list"]))}
         same = membership(ours_out) == membership(ec2_out) == membership(warm_out) == membership(same_out)
         same_vars = json.loads(same_out)["_meta"]["hostvars"] == json.loads(ours_out)["_meta"]["hostvars"]
         hosts = len(json.loads(ours_out)["_meta"]["hostvars"])
