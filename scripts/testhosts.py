@@ -57,6 +57,9 @@ MASKED_UNITS = (
     "fstrim.timer", "getty@tty1.service",
 )
 
+# Each host's systemd gets a cgroup of its own (see _own_cgroups), under this name.
+CGROUP_GROUP = "msa-testhosts"
+
 DEFAULT_BRIDGE = os.environ.get("MSA_TESTHOSTS_BRIDGE", "msabr0")
 DEFAULT_CIDR = os.environ.get("MSA_TESTHOSTS_CIDR", "10.213.0.1/24")
 ACNG_PORT = 3142
@@ -281,11 +284,62 @@ def _prepare(name: str, address: str, bridge: str, gateway: str, proxy: str) -> 
     return merged
 
 
+def cgroup_dirs(name: str) -> list[Path]:
+    """The host's own cgroup in each hierarchy its systemd manages (name=systemd v1, cgroup2).
+
+    With --keep-unit and --register=no, systemd-nspawn runs the container in the cgroup it was
+    started in. Hosts started from one process would share it, so their systemd instances would
+    create and remove the same unit cgroups (system.slice/<unit>.service): under load an early
+    unit then fails with status 219/CGROUP and the host boots "degraded".
+    """
+    mine: dict[str, str] = {}
+    with open("/proc/self/cgroup", encoding="utf-8") as own:
+        for line in own:
+            controllers, path = line.rstrip("\n").split(":", 2)[1:]
+            mine[controllers] = path
+    dirs = []
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            point, fstype, options = line.split()[1:4]
+            if fstype == "cgroup2" and "" in mine:
+                current = mine[""]
+            elif fstype == "cgroup" and "name=systemd" in options.split(",") and "name=systemd" in mine:
+                current = mine["name=systemd"]
+            else:
+                continue
+            dirs.append(Path(point) / current.lstrip("/") / CGROUP_GROUP / name)
+    return dirs
+
+
+def _own_cgroups(name: str) -> list[Path]:
+    """Fresh, empty cgroups for the host (see cgroup_dirs)."""
+    dirs = cgroup_dirs(name)
+    for path in dirs:
+        _remove_cgroup(path)
+        path.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def _remove_cgroup(path: Path) -> None:
+    """rmdir a cgroup and the ones its systemd left under it, deepest first (empty ones only)."""
+    if not path.is_dir():
+        return
+    for sub in sorted((entry[0] for entry in os.walk(path)), key=len, reverse=True):
+        try:
+            os.rmdir(sub)
+        except OSError:
+            pass
+
+
 def _boot(name: str, merged: Path, bridge: str) -> int:
     base = _host_dir(name)
+    # The shell joins the host's own cgroups, then becomes systemd-nspawn (same PID).
+    join = ('while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || { echo "testhosts: cannot join $1" >&2; exit 125; }; '
+            'shift; done; shift; exec "$@"')
     with open(base / "console.log", "ab") as out:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            ["systemd-nspawn", "-b", "-D", str(merged), "--register=no", "--keep-unit",
+            ["sh", "-c", join, "sh", *map(str, _own_cgroups(name)), "--",
+             "systemd-nspawn", "-b", "-D", str(merged), "--register=no", "--keep-unit",
              f"--network-bridge={bridge}", "-M", name, "--capability=all",
              "--system-call-filter=@keyring bpf", "--resolv-conf=off", "--timezone=off"],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -327,6 +381,8 @@ def down(names: list[str]) -> None:
     for name in names:
         base = _host_dir(name)
         _kill_pidfile(base / "pid", grace=15.0)
+        for path in cgroup_dirs(name):
+            _remove_cgroup(path)
         merged = base / "merged"
         if _is_mounted(merged):
             run(["umount", str(merged)], check=False)

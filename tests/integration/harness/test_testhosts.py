@@ -36,6 +36,20 @@ def test_hosts_run_systemd_as_pid1_and_have_their_names(booted):
         assert f"inet {ip}/24" in lines[2]
 
 
+def test_each_host_runs_in_cgroups_of_its_own_and_boots_clean(booted):
+    # Hosts sharing one cgroup had their systemd instances trample each other's unit cgroups:
+    # now and then an early unit failed with 219/CGROUP and the host came up "degraded".
+    pids = {}
+    for name, ip in HOSTS:
+        dirs = testhosts.cgroup_dirs(name)
+        assert dirs, "no name=systemd or cgroup2 hierarchy found"
+        pids[name] = {pid for path in dirs for procs in path.rglob("cgroup.procs") for pid in procs.read_text().split()}
+        assert pids[name], f"nothing runs in {dirs}"
+        out = ssh(ip, "timeout 90 systemctl is-system-running --wait; systemctl --failed --no-legend --plain")
+        assert out.stdout.split("\n")[0] == "running", out.stdout
+    assert not set.intersection(*pids.values())
+
+
 def test_hosts_reach_each_other_and_install_from_debian(booted):
     (_dummy, ip1), (_dummy, ip2) = HOSTS
     assert ssh(ip1, f"ping -c1 -W2 {ip2}").returncode == 0
@@ -51,3 +65,4 @@ def test_down_stops_the_host_and_unmounts_it(booted):
     assert ssh(ip, "true").returncode != 0
     with open("/proc/self/mounts", encoding="utf-8") as mounts:
         assert str(testhosts.HOSTS / name) not in mounts.read()
+    assert not [path for path in testhosts.cgroup_dirs(name) if path.exists()]
