@@ -57,7 +57,7 @@ MASKED_UNITS = (
     "fstrim.timer", "getty@tty1.service",
 )
 
-# Each host's systemd gets a cgroup of its own (see _own_cgroups), under this name.
+# Each host's systemd gets a cgroup of its own (see cgroup_dirs), under this name.
 CGROUP_GROUP = "msa-testhosts"
 
 DEFAULT_BRIDGE = os.environ.get("MSA_TESTHOSTS_BRIDGE", "msabr0")
