@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from ansible_collections.msa.platform.plugins.module_utils import topology_k8s, topology_net
+from ansible_collections.msa.platform.plugins.module_utils import k8s_nodes, topology_k8s, topology_net
 from ansible_collections.msa.platform.plugins.module_utils.topology import validate
 from ansible_collections.msa.platform.plugins.module_utils.topology_schema import SCHEMA, join
 from topology_cases import full_eks, full_kubeadm
 
-MODULE_UTILS = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
+PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
 
 
 def _string_fields(field=SCHEMA, segments=(), modes=()):
@@ -150,17 +150,18 @@ def test_map_keys_with_a_trailing_newline_are_rejected(segments, modes):
     (topology_net.region_problem, ("us-east-1",)),
     (topology_net.instance_type_problem, ("t3.large",)),
     (topology_net.az_name_problem, ("us-east-1", "us-east-1a")),
+    (k8s_nodes.node_name_error, ("ip-10-0-4-12.ap-northeast-2.compute.internal",)),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_name_checks_the_modules_share_match_whole_values(problem, args):
-    assert problem(*args) == ""
+    assert not problem(*args)
     assert problem(*args[:-1], args[-1] + "\n")
     assert problem(*args[:-1], args[-1] + "\r\n")
     assert problem(*args[:-1], "\n" + args[-1])
 
 
-def test_no_anchored_partial_match_left_in_the_topology_code():
-    """`$` matches before a final newline and `.match` only anchors the start: the checks use fullmatch."""
-    for source in sorted(MODULE_UTILS.glob("topology*.py")):
+def test_no_anchored_partial_match_left_in_the_plugins():
+    """`$` matches before a final newline and `.match` only anchors the start: every check uses fullmatch."""
+    for source in sorted(PLUGINS.rglob("*.py")):
         text = source.read_text()
         assert not re.search(r"[^\\\"]\$\"", text), f"{source.name}: a pattern ends with '$'; drop it and use fullmatch"
         assert not re.search(r"\.(match|search)\(", text), f"{source.name}: use re.fullmatch / pattern.fullmatch"
