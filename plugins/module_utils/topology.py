@@ -405,15 +405,17 @@ class _Context:
         filled["namespace"] = namespace
         # Checked after defaulting: an API named kube-system must not land in kube-system either.
         if isinstance(namespace, str):
-            problem = dns_label_problem(namespace) if "namespace" in raw else ""
+            explicit = "namespace" in raw
+            problem = dns_label_problem(namespace) if explicit else ""  # a defaulted namespace is the API name, checked above
+            system = namespace.startswith("kube-") or namespace == "default"
             if problem:
                 self.err(path + ".namespace", f"{namespace!r} {problem}")
-            elif (namespace.startswith("kube-") or namespace == "default") and "namespace" in raw:
+            elif system and explicit:
                 self.err(path + ".namespace", f"{namespace!r} is a Kubernetes system namespace; give the API its own")
-            elif namespace.startswith("kube-") or namespace == "default":
-                source = ".api" if "api" in raw else ".name"
-                self.err(path + source, f"{namespace!r}: the API's namespace defaults to the API name ({'pools[].api' if 'api' in raw else 'the pool name'}), "
-                         f"and {namespace!r} is a Kubernetes system namespace; rename it or set pools[].namespace to a namespace of its own")
+            elif system:
+                source, what = (".api", "pools[].api") if "api" in raw else (".name", "the pool name")
+                self.err(path + source, f"{namespace!r}: the API's namespace defaults to the API name ({what}), and {namespace!r} is a "
+                         "Kubernetes system namespace; rename it or set pools[].namespace to a namespace of its own")
         if not isinstance(api, str):
             return
         if isinstance(filled.get("labels"), dict):
