@@ -12,6 +12,7 @@ topology_sg; services: topology_services; plan assembly: topology_plan.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import (
     CONTROL_PLANE_KEY,
@@ -29,6 +30,7 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_net import (
     instance_type_problem,
     is_private,
     is_rfc1918,
+    open_space_problem,
     overlaps,
     region_problem,
     small_memory,
@@ -49,6 +51,10 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_services imp
 
 K8S_VERSIONS = (28, 35)  # supported minor versions, inclusive
 SERVICE_CIDR_DEFAULT = {"kubeadm": "10.96.0.0/12", "eks": "172.20.0.0/16"}
+# AWS tag keys and values: Unicode letters and digits, spaces and _ . : / = + - @
+_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+# The node label that sends an API's pods to its pool (their nodeSelector); only api pools carry it.
+API_LABEL = "api"
 
 
 def build_plan(topology, az_names=None):
@@ -121,8 +127,12 @@ class _Context:
                 self.err(path, "Name, aws:* and msa:* tags are set by the platform; rename the tag")
             elif not 1 <= len(key) <= 128:
                 self.err(path, "tag keys are 1 to 128 characters")
+            elif not _TAG_TEXT.fullmatch(key):
+                self.err(path, "tag keys are letters, digits, spaces and _ . : / = + - @ (no newline or other control character)")
             if isinstance(value, str) and len(value) > 256:
                 self.err(path, "tag values are at most 256 characters")
+            elif isinstance(value, str) and not _TAG_TEXT.fullmatch(value):
+                self.err(path, f"tag value {value!r}: letters, digits, spaces and _ . : / = + - @ only")
 
     # ------------------------------------------------------------ kubernetes
     def check_kubernetes(self) -> None:
@@ -142,9 +152,14 @@ class _Context:
                          "the EKS API (never 0.0.0.0/0)")
             if public is False and cidrs:
                 self.err("kubernetes.public_access_cidrs", "set but endpoint_public_access is false; remove it or make the endpoint public")
+            world = False
             for i, cidr in enumerate(cidrs):
                 if cidr is not None and ipaddress.ip_network(cidr).prefixlen == 0:
                     self.err(f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the EKS API to the world; list your own CIDRs")
+                    world = True
+            problem = "" if world else open_space_problem([c for c in cidrs if c is not None])
+            if problem:
+                self.err("kubernetes.public_access_cidrs", f"would open the EKS API to most of the internet: they {problem}")
 
     def check_cluster_cidrs(self) -> None:
         """Pod and service CIDRs: sizes, private ranges, no overlap with the VPC or each other."""
@@ -212,13 +227,20 @@ class _Context:
             self.err("network.nat", "NAT gateways live in the public tier; add public to network.tiers or set nat: none")
         if net.get("bastion") and "public" not in tiers:
             self.err("network.bastion", "the bastion lives in the public tier; add public to network.tiers")
-        seen = set()
+        if net.get("data_internet") and net.get("nat") == "none":
+            self.err("network.data_internet", "true, but network.nat is none: the data tier's internet route goes through a NAT gateway; "
+                     "set nat: single (or per_az), or data_internet: false")
+        seen, world = set(), False
         for i, cidr in enumerate(net.get("admin_cidrs") or []):
             if cidr is not None and ipaddress.ip_network(cidr).prefixlen == 0:
                 self.err(f"network.admin_cidrs[{i}]", "0.0.0.0/0 would open SSH to the world; list your office or VPN CIDRs")
+                world = True
             elif cidr in seen:
                 self.err(f"network.admin_cidrs[{i}]", f"{cidr} is listed twice")
             seen.add(cidr)
+        problem = "" if world else open_space_problem([c for c in net.get("admin_cidrs") or [] if c is not None])
+        if problem:
+            self.err("network.admin_cidrs", f"would open SSH to most of the internet: they {problem}")
         if net.get("admin_cidrs") == []:
             self.err("network.admin_cidrs", "empty: nothing could reach the nodes (or the bastion) over SSH; add your office or VPN CIDR")
         prefixes = net.get("tier_prefix") or {}
@@ -381,12 +403,19 @@ class _Context:
                 self.err(path + ".api", f"{api!r} {problem}")
         namespace = filled.get("namespace") or (None if "namespace" in raw else api)
         filled["namespace"] = namespace
-        if isinstance(namespace, str) and "namespace" in raw:
-            problem = dns_label_problem(namespace)
+        # Checked after defaulting: an API named kube-system must not land in kube-system either.
+        if isinstance(namespace, str):
+            explicit = "namespace" in raw
+            problem = dns_label_problem(namespace) if explicit else ""  # a defaulted namespace is the API name, checked above
+            system = namespace.startswith("kube-") or namespace == "default"
             if problem:
                 self.err(path + ".namespace", f"{namespace!r} {problem}")
-            elif namespace.startswith("kube-") or namespace == "default":
+            elif system and explicit:
                 self.err(path + ".namespace", f"{namespace!r} is a Kubernetes system namespace; give the API its own")
+            elif system:
+                source, what = (".api", "pools[].api") if "api" in raw else (".name", "the pool name")
+                self.err(path + source, f"{namespace!r}: the API's namespace defaults to the API name ({what}), and {namespace!r} is a "
+                         "Kubernetes system namespace; rename it or set pools[].namespace to a namespace of its own")
         if not isinstance(api, str):
             return
         if isinstance(filled.get("labels"), dict):
@@ -415,6 +444,9 @@ class _Context:
                          "or none")
             elif key == CONTROL_PLANE_KEY and role != "control_plane":
                 self.err(lpath, f"marks a control-plane node, but this is a {role} pool; remove it")
+            elif key == API_LABEL and role != "api":
+                self.err(lpath, f"the {API_LABEL} label sends an API's pods to its dedicated api pool; on this {role} pool it would attract "
+                         "them too (and without the API's taint, anything else as well); remove it, or make this an api pool")
             if isinstance(value, str):
                 problem = label_value_problem(value)
                 if problem:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 RESERVED_DOMAINS = ("kubernetes.io", "k8s.io")
 ROLE_PREFIX = "node-role.kubernetes.io"
 CONTROL_PLANE_KEY = ROLE_PREFIX + "/control-plane"
@@ -27,7 +27,7 @@ def dns_label_problem(value: str) -> str:
     """'' when `value` is a DNS-1123 label, else why not."""
     if len(value) > 63:
         return f"is {len(value)} characters long; the limit is 63"
-    if not _DNS1123_LABEL.match(value):
+    if not _DNS1123_LABEL.fullmatch(value):
         return "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
     return ""
 
@@ -44,13 +44,13 @@ def qualified_name_problem(key: str) -> str:
             return "has an empty prefix before '/'"
         if len(prefix) > 253:
             return f"prefix is {len(prefix)} characters long; the limit is 253"
-        if not _DNS1123_SUBDOMAIN.match(prefix):
+        if not _DNS1123_SUBDOMAIN.fullmatch(prefix):
             return f"prefix {prefix!r} must be a DNS subdomain: lowercase letters, digits, '-' and '.'"
     if not name:
         return "has an empty name"
     if len(name) > 63:
         return f"name part is {len(name)} characters long; the limit is 63"
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         return f"name part {name!r} must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
     return ""
 
@@ -61,7 +61,7 @@ def label_value_problem(value: str) -> str:
         return ""
     if len(value) > 63:
         return f"is {len(value)} characters long; the limit is 63"
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         return "must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty)"
     return ""
 

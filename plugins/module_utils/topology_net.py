@@ -9,13 +9,21 @@ tier never moves an existing subnet.
 """
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import re
 
+try:
+    from botocore import __version__ as BOTOCORE_VERSION
+    from botocore.loaders import create_loader
+except ImportError:  # reported by region_problem, the only user
+    BOTOCORE_VERSION = None
+
 _DIRECTIONS = "north|south|east|west|central|northeast|northwest|southeast|southwest"
-_REGION = re.compile(rf"^[a-z]{{2}}(-gov|-iso[a-z]?)?-({_DIRECTIONS})-[0-9]{{1,2}}$")
+_REGION = re.compile(rf"[a-z]{{2,4}}(-gov|-iso[a-z]?|-[a-z]{{2}})?-({_DIRECTIONS})-[0-9]{{1,2}}")
 _INSTANCE = re.compile(
-    r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal|metal-[0-9]+xl)$")
+    r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal|metal-[0-9]+xl)")
 # AZ letters to use when the topology does not list AZ names, for regions whose AZs are not a, b, c...
 _REGION_AZ_LETTERS = {
     "ap-northeast-1": "acd",
@@ -27,14 +35,39 @@ PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0
 RFC1918 = PRIVATE_RANGES[:3]
 
 
+@functools.lru_cache(maxsize=1)
+def known_regions() -> dict:
+    """{region: partition} of every region in botocore's partition data (shipped with botocore, read offline).
+
+    Partition-wide pseudo regions (aws-global, aws-cn-global...) are left out: they do not match their
+    partition's region pattern and hold no VPCs.
+    """
+    if BOTOCORE_VERSION is None:
+        return {}
+    regions = {}
+    for partition in create_loader().load_data("partitions")["partitions"]:
+        shape = re.compile(partition["regionRegex"].removeprefix("^").removesuffix("$"))
+        regions.update((name, partition["id"]) for name in partition["regions"] if shape.fullmatch(name))
+    return regions
+
+
 def region_problem(region: str) -> str:
-    if not _REGION.match(region):
+    """'' when `region` is a region of an AWS partition, else why not."""
+    regions = known_regions()
+    if region in regions:
+        return ""
+    if not _REGION.fullmatch(region):
         return "is not an AWS region name; write it like ap-northeast-2 or us-east-1"
-    return ""
+    if BOTOCORE_VERSION is None:
+        return "cannot be checked: botocore is not installed on the controller; run make setup (pip install -r requirements.txt)"
+    match = difflib.get_close_matches(region, list(regions), n=1, cutoff=0.8)
+    hint = f" (did you mean {match[0]!r}?)" if match else ""
+    return (f"is not a region of any AWS partition{hint}; botocore {BOTOCORE_VERSION} knows {len(regions)} regions. If it is a "
+            "region AWS opened recently, upgrade botocore")
 
 
 def instance_type_problem(instance_type: str) -> str:
-    if not _INSTANCE.match(instance_type):
+    if not _INSTANCE.fullmatch(instance_type):
         return "is not an EC2 instance type; write family.size, e.g. t3.large or m6i.2xlarge"
     return ""
 
@@ -50,7 +83,7 @@ def default_az_names(region: str, count: int) -> list:
 
 
 def az_name_problem(region: str, name: str) -> str:
-    if not re.match(rf"^{re.escape(region)}[a-z]$", name):
+    if not re.fullmatch(rf"{re.escape(region)}[a-z]", name):
         return f"is not an AZ of {region}; write {region}a, {region}b..."
     return ""
 
@@ -90,3 +123,21 @@ def allocate(vpc: str, tiers: list, prefixes: dict, azs: int, slots: int):
     for tier, (first, size) in starts.items():
         out[tier] = [str(ipaddress.ip_network((start + first + i * size, prefixes[tier]))) for i in range(azs)]
     return out, offset
+
+
+# The most address space an access list (admin_cidrs, public_access_cidrs) may open: a /8's worth,
+# 1/256 of IPv4. Offices, VPNs and CI runners fit many times over; a list broader than this is, for
+# an SSH or API endpoint, the internet (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0 in two lines).
+MAX_OPEN_ADDRESSES = 2 ** 24
+
+
+def open_space_problem(cidrs: list) -> str:
+    """'' when the CIDRs together cover at most MAX_OPEN_ADDRESSES addresses, else what they cover."""
+    nets = list(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in cidrs))
+    total = sum(n.num_addresses for n in nets)
+    if total <= MAX_OPEN_ADDRESSES:
+        return ""
+    share = total / 2 ** 32
+    shown = ", ".join(str(n) for n in nets[:4]) + (", ..." if len(nets) > 4 else "")
+    return (f"together cover {total} addresses ({share:.1%} of IPv4; collapsed: {shown}), more than the {MAX_OPEN_ADDRESSES} "
+            "(a /8) an access list may open; list your office, VPN or CI CIDRs")

@@ -58,7 +58,9 @@ class Field:
     """One node of the schema.
 
     kind: str | int | bool | cidr | list | dict (known keys in `fields`) | map (any string keys,
-    values typed by `item`). `modes` limits a field to some kubernetes modes.
+    values typed by `item`). `modes` limits a field to some kubernetes modes. A string is never empty
+    unless `allow_empty` says so: an empty value is an error, not a way to get the default. `pattern`
+    must match the whole value (a final newline included).
     """
 
     kind: str
@@ -72,6 +74,7 @@ class Field:
     maximum: int | None = None
     pattern: str = ""
     pattern_hint: str = ""
+    allow_empty: bool = False
 
 
 def _f(kind, doc, default=None, **kw):
@@ -84,7 +87,7 @@ def _port(default, doc):
 
 _TAINT = _f("dict", "A Kubernetes taint.", fields=(
     ("key", _f("str", "Taint key: a qualified name like a label key.", REQUIRED)),
-    ("value", _f("str", "Taint value: label-value rules, may be empty.", "")),
+    ("value", _f("str", "Taint value: label-value rules, may be empty.", "", allow_empty=True)),
     ("effect", _f("str", "What the scheduler does with pods that do not tolerate it.", REQUIRED, choices=TAINT_EFFECTS)),
 ))
 
@@ -97,8 +100,8 @@ _POOL = _f("dict", "A pool of identical EC2 nodes.", fields=(
     ("volume_size", _f("int", "Root volume size in GiB.", Dynamic("by role"), minimum=8, maximum=16384)),
     ("api", _f("str", "API served by an api pool (a DNS label); api pools only.", Dynamic("pool name"))),
     ("namespace", _f("str", "Kubernetes namespace of that API; api pools only.", Dynamic("api name"))),
-    ("labels", _f("map", "Kubernetes node labels; Kubernetes pools only.",
-                  Dynamic("api pools: {workload: api, api: <api>}; others: {}"), item=_f("str", "Label value."))),
+    ("labels", _f("map", "Kubernetes node labels; Kubernetes pools only; values may be empty.",
+                  Dynamic("api pools: {workload: api, api: <api>}; others: {}"), item=_f("str", "Label value.", allow_empty=True))),
     ("taints", _f("list", "Kubernetes node taints; Kubernetes pools only.",
                   Dynamic("api pools: [{key: api, value: <api>, effect: NoSchedule}]; others: []"), item=_TAINT)),
     ("capacity_type", _f("str", "EKS managed node group capacity.", "ON_DEMAND", choices=("ON_DEMAND", "SPOT"), modes=("eks",))),
@@ -111,18 +114,18 @@ _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
     ("owner", _f("str", "Owning role (created without a password in the topology; secrets live elsewhere).", Dynamic("database name"))),
 ))
 
-_TIME = r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$"
+_TIME = r"[1-9][0-9]*(ms|s|m|h|d|w|y)"
 
 SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("name", _f("str", "Platform name; prefixes every AWS Name tag, node name and security group.", REQUIRED,
-                pattern=r"^[a-z][a-z0-9-]{0,21}[a-z0-9]$",
+                pattern=r"[a-z][a-z0-9-]{0,21}[a-z0-9]",
                 pattern_hint="2-23 characters: a lowercase letter, then lowercase letters, digits or '-', not ending with '-'")),
     ("region", _f("str", "AWS region, e.g. ap-northeast-2.", REQUIRED)),
-    ("tags", _f("map", "Extra AWS tags on every resource (not Name, aws:*, msa:*).", {}, item=_f("str", "Tag value."))),
+    ("tags", _f("map", "Extra AWS tags on every resource (not Name, aws:*, msa:*); values may be empty.", {}, item=_f("str", "Tag value.", allow_empty=True))),
     ("kubernetes", _f("dict", "The Kubernetes cluster.", {}, fields=(
         ("mode", _f("str", "kubeadm (self-managed), eks (managed) or none (no cluster).", "kubeadm", choices=MODES)),
         ("version", _f("str", "Kubernetes minor version, quoted: \"1.30\".", "1.30", modes=ANY_MODE,
-                       pattern=r"^1\.[0-9]{2}$", pattern_hint="'1.<minor>' quoted, e.g. \"1.30\"")),
+                       pattern=r"1\.[0-9]{2}", pattern_hint="'1.<minor>' quoted, e.g. \"1.30\"")),
         ("cni", _f("str", "CNI plugin installed by the platform.", "calico", choices=("calico",), modes=("kubeadm",))),
         ("pod_cidr", _f("cidr", "Pod network; one /24 per node is carved from it.", "192.168.0.0/16", modes=("kubeadm",))),
         ("service_cidr", _f("cidr", "Service ClusterIP range.", Dynamic("kubeadm: 10.96.0.0/12; eks: 172.20.0.0/16"), modes=ANY_MODE)),
@@ -139,10 +142,10 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
         ("tier_prefix", _f("dict", "Prefix length of each tier's subnets.", {}, fields=tuple(
             (t, _f("int", f"Subnet prefix length of the {t} tier.", 24, minimum=16, maximum=28)) for t in TIERS))),
         ("nat", _f("str", "NAT gateways: one, one per AZ, or none.", "single", choices=("single", "per_az", "none"))),
-        ("admin_cidrs", _f("list", "Where SSH (or the bastion) may be reached from; not empty, never 0.0.0.0/0.", REQUIRED,
+        ("admin_cidrs", _f("list", "Where SSH (or the bastion) may be reached from; not empty, together at most a /8 of addresses.", REQUIRED,
                            item=_f("cidr", "CIDR."))),
         ("bastion", _f("bool", "Add a bastion host (pool 'bastion' unless one is declared); SSH then goes through it.", False)),
-        ("data_internet", _f("bool", "Give the data tier a route to the internet (through NAT).", False)),
+        ("data_internet", _f("bool", "Give the data tier a route to the internet (through NAT, so not with nat: none).", False)),
     ))),
     ("pools", _f("list", "Node pools; every EC2 node comes from one.", REQUIRED, item=_POOL)),
     ("services", _f("dict", "Settings of the services run on the pools; a section needs a pool of that role.", {}, fields=(
@@ -164,7 +167,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                 ("quorum", _f("int", "Sentinels that must agree the primary is down.", Dynamic("majority of the sentinels"), minimum=1)),
                 ("port", _port(26379, "Sentinel port.")),
                 ("master_name", _f("str", "Name of the monitored primary.", Dynamic("platform name"),
-                                   pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", pattern_hint="letters, digits, '_', '.', '-'")),
+                                   pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", pattern_hint="letters, digits, '_', '.', '-'")),
             ))),
         ))),
         ("rabbitmq", _f("dict", "RabbitMQ (a cluster when count > 1).", {}, fields=(
@@ -174,7 +177,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
         ))),
         ("kafka", _f("dict", "Kafka in KRaft mode (combined broker+controller on the first `controllers` nodes).", {}, fields=(
             ("version", _f("str", "Kafka version (pin kafka_archive_sha512 of the kafka role with it).", "3.7.2",
-                           pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", pattern_hint="X.Y.Z")),
+                           pattern=r"[0-9]+\.[0-9]+\.[0-9]+", pattern_hint="X.Y.Z")),
             ("port", _port(9092, "Broker port.")),
             ("controller_port", _port(9093, "KRaft controller port.")),
             ("controllers", _f("int", "KRaft controllers: odd, >= 3.", Dynamic("3 when count >= 3, else count"), minimum=1)),
@@ -198,14 +201,14 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
 
 # ---------------------------------------------------------------- paths and messages
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def join(path: str, key) -> str:
     """Path of `key` under `path`: `pools[0].name`, `pools[0].labels['app.kubernetes.io/name']`."""
     if isinstance(key, int) and not isinstance(key, bool):
         return f"{path}[{key}]"
-    if isinstance(key, str) and _IDENT.match(key):
+    if isinstance(key, str) and _IDENT.fullmatch(key):
         return f"{path}.{key}" if path else key
     return "{}[{!r}]".format(path or "platform", key)
 
@@ -240,6 +243,15 @@ def _scalar(value, field: Field, path: str, errors: list):
             hint = f"; quote it in YAML (unquoted, YAML reads it as a {type_name(value)})" if isinstance(value, (int, float)) else ""
             errors.append(f"{path}: expected a string, got {type_name(value)} {value!r}{hint}")
             return None
+        if value == "" and not field.allow_empty:
+            if field.default is REQUIRED:
+                fix = "it is required"
+            elif path.endswith("]"):
+                fix = "give a value or remove the entry"
+            else:
+                fix = "give a value, or leave the key out to get the default"
+            errors.append(f"{path}: empty string; {fix}")
+            return None
     elif kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(f"{path}: expected an integer, got {type_name(value)} {value!r}; write a number without quotes")
@@ -256,7 +268,7 @@ def _scalar(value, field: Field, path: str, errors: list):
     if field.choices and value not in field.choices:
         errors.append("{}: {!r} is not one of {}{}".format(path, value, ", ".join(field.choices), closest(value, field.choices)))
         return None
-    if field.pattern and not re.match(field.pattern, value):
+    if field.pattern and not re.fullmatch(field.pattern, value):
         errors.append(f"{path}: {value!r} is not valid: expected {field.pattern_hint or field.pattern}")
         return None
     if kind == "cidr":

@@ -14,11 +14,12 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_schema impor
 )
 from ansible_collections.msa.platform.plugins.module_utils.topology_sg import (
     EXPORTER_PORTS,
+    FIXED_PORTS,
 )
 
-_PG_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_VHOST = re.compile(r"^[A-Za-z0-9/_.-]{1,255}$")
-RESERVED_PORTS = {22: "SSH", 9100: "node exporter"}
+_PG_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_VHOST = re.compile(r"[A-Za-z0-9/_.-]{1,255}")
+RESERVED_PORTS = {22: "SSH", EXPORTER_PORTS["node"]: "node exporter"}
 RABBITMQ_MANAGEMENT_PORT = 15672
 
 
@@ -26,15 +27,35 @@ def odd_quorum(n: int) -> bool:
     return n == 1 or (n >= 3 and n % 2 == 1)
 
 
+def node_ports(section: str) -> dict:
+    """{port or (low, high): what} the platform already listens on, on the nodes of service `section`."""
+    taken = {}
+    if section in EXPORTER_PORTS:
+        taken[EXPORTER_PORTS[section]] = f"{section} exporter"
+    taken.update(FIXED_PORTS.get(section, {}))
+    return taken
+
+
+def _taken(port: int, taken: dict) -> str:
+    for ports, what in taken.items():
+        low, high = ports if isinstance(ports, tuple) else (ports, ports)
+        if low <= port <= high:
+            return what
+    return ""
+
+
 def _ports(section: str, ports: dict, errors: list) -> None:
-    """Ports of one service must differ from each other and from SSH / node exporter."""
+    """Ports of one service must differ from each other and from every port the platform already uses on its nodes."""
     seen = {}
+    taken = node_ports(section)
     for key, port in ports.items():
         if port is None:
             continue
         path = f"services.{section}.{key}"
         if port in RESERVED_PORTS:
             errors.append(f"{path}: {port} is the {RESERVED_PORTS[port]} port of every node; pick another port")
+        elif _taken(port, taken):
+            errors.append(f"{path}: {port} is already the {_taken(port, taken)} port on the {section} nodes; pick another port")
         elif port in seen:
             errors.append(f"{path}: {port} is also services.{section}.{seen[port]}; give each listener its own port")
         else:
@@ -72,7 +93,7 @@ def _check_postgresql(pg, count, errors: list) -> None:
         path = f"services.postgresql.databases[{i}]"
         for key in ("name", "owner"):
             value = db.get(key)
-            if isinstance(value, str) and not _PG_NAME.match(value):
+            if isinstance(value, str) and not _PG_NAME.fullmatch(value):
                 errors.append(f"{path}.{key}: {value!r} is not a PostgreSQL identifier we accept: lowercase letters, digits and '_', "
                               "not starting with a digit, at most 63 characters")
         name = db.get("name")
@@ -110,7 +131,7 @@ def _check_rabbitmq(mq, count, errors: list) -> None:
     for i, vhost in enumerate(mq.get("vhosts") or []):
         if not isinstance(vhost, str):
             continue
-        if not _VHOST.match(vhost):
+        if not _VHOST.fullmatch(vhost):
             errors.append(f"services.rabbitmq.vhosts[{i}]: {vhost!r}: use letters, digits, '/', '_', '.', '-'")
         if vhost in seen:
             errors.append(f"services.rabbitmq.vhosts[{i}]: {vhost!r} is listed twice")

@@ -12,6 +12,15 @@ from __future__ import annotations
 
 WORLD = "0.0.0.0/0"
 EXPORTER_PORTS = {"node": 9100, "postgresql": 9187, "redis": 9121, "rabbitmq": 15692, "kafka": 9308}
+# Fixed ports a service's own nodes listen on besides its configurable ones ((low, high) is a range).
+RABBITMQ_EPMD_PORT = 4369
+RABBITMQ_DIST_PORT = 25672
+RABBITMQ_CLI_PORTS = (35672, 35682)
+ALERTMANAGER_CLUSTER_PORT = 9094
+FIXED_PORTS = {
+    "rabbitmq": {RABBITMQ_EPMD_PORT: "epmd", RABBITMQ_DIST_PORT: "Erlang distribution", RABBITMQ_CLI_PORTS: "RabbitMQ CLI tools"},
+    "monitoring": {ALERTMANAGER_CLUSTER_PORT: "Alertmanager cluster"},
+}
 
 
 def _rule(proto, ports, source, description, from_cidr=False):
@@ -101,9 +110,9 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
     if "rabbitmq" in roles:
         mq = services["rabbitmq"]
         rules = b.clients(mq["port"], "rabbitmq", "AMQP", app)
-        rules += [_rule("tcp", 4369, b.sg("rabbitmq"), "epmd between RabbitMQ nodes"),
-                  _rule("tcp", 25672, b.sg("rabbitmq"), "Erlang distribution between RabbitMQ nodes"),
-                  _rule("tcp", (35672, 35682), b.sg("rabbitmq"), "RabbitMQ CLI tools between nodes")]
+        rules += [_rule("tcp", RABBITMQ_EPMD_PORT, b.sg("rabbitmq"), "epmd between RabbitMQ nodes"),
+                  _rule("tcp", RABBITMQ_DIST_PORT, b.sg("rabbitmq"), "Erlang distribution between RabbitMQ nodes"),
+                  _rule("tcp", RABBITMQ_CLI_PORTS, b.sg("rabbitmq"), "RabbitMQ CLI tools between nodes")]
         if mq["management"]:
             rules += b.operator(15672, "RabbitMQ management UI")
         b.add("rabbitmq", "RabbitMQ nodes", rules + b.exporter("rabbitmq"))

@@ -1,8 +1,11 @@
 """ansible-playbook runs the plan task first: a broken topology stops the play there with every error
-listed; a valid one leaves msa_plan as a fact for the next task."""
+listed; a valid one leaves msa_plan as a fact for the next task. A topology file that is not even valid
+YAML (or repeats a key) stops the run before any task, naming the file, line and column
+(msa.platform.strict_vars, enabled in ansible.cfg)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -44,3 +47,34 @@ def test_valid_topology_sets_msa_plan(example):
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
     assert "ok=2" in out and "failed=0" in out, out
+
+
+YAML_BREAKS = [
+    # (case, replace this line of the minimal topology, by this, expected location, fragment)
+    ("tab", "  region: ap-northeast-2", "\tregion: ap-northeast-2", ":5:1: ", "a tab character"),
+    ("unclosed-bracket", "    admin_cidrs: [203.0.113.0/24]", "    admin_cidrs: [203.0.113.0/24", ":8:8: ",
+     "flow sequence opened at line 7, column 18"),
+    ("bad-escape", "  name: mini", '  name: "mi\\qni"', ":4:13: ", "unknown escape character 'q'"),
+    ("duplicate-key", "  region: ap-northeast-2", "  region: ap-northeast-2\n  name: other", ":6:3: ", "duplicate key 'name' (first at line 4"),
+]
+
+
+@pytest.mark.parametrize(("case", "line", "broken", "where", "fragment"), YAML_BREAKS, ids=[b[0] for b in YAML_BREAKS])
+def test_yaml_errors_name_file_line_and_column_before_any_task(tmp_path, case, line, broken, where, fragment):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "examples" / "minimal-kubeadm", inventory)
+    topology = inventory / "group_vars" / "all" / "topology.yml"
+    text = topology.read_text()
+    assert line + "\n" in text
+    topology.write_text(text.replace(line + "\n", broken + "\n", 1))
+    run = playbook(inventory)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out
+    assert f"{topology}{where}" in out and fragment in out, out
+    assert "TASK [" not in out, out
+
+
+def test_valid_inventory_loads_without_warnings():
+    run = playbook(ROOT / "inventories" / "examples" / "minimal-kubeadm")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "[WARNING]" not in out, out

@@ -54,3 +54,51 @@ def svc(t: dict, name: str) -> dict:
 
 def drop(t: dict, name: str) -> None:
     t["pools"] = [p for p in t["pools"] if p["name"] != name]
+
+
+def full_kubeadm() -> dict:
+    """A valid kubeadm topology that gives every string field of the schema a value (eks-only fields aside).
+
+    Pools that carry labels and taints come before the api pool, and their taints are PreferNoSchedule, so an
+    empty label or taint value stays valid where the schema allows it.
+    """
+    return {
+        "name": "shop",
+        "region": "ap-northeast-2",
+        "tags": {"team": "payments"},
+        "kubernetes": {"mode": "kubeadm", "version": "1.30", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12"},
+        "network": {"cidr": "10.0.0.0/16", "azs": 2, "az_names": ["ap-northeast-2a", "ap-northeast-2c"],
+                    "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"]},
+        "pools": [
+            {"name": "cp", "role": "control_plane", "instance_type": "t3.medium", "tier": "app"},
+            {"name": "general", "role": "worker", "instance_type": "t3.large", "labels": {"tier": "web"},
+             "taints": [{"key": "spot", "value": "yes", "effect": "PreferNoSchedule"}]},
+            {"name": "auth", "role": "api", "api": "auth", "namespace": "auth-ns"},
+            {"name": "pg", "role": "postgresql", "count": 2},
+            {"name": "cache", "role": "redis", "count": 3},
+            {"name": "mq", "role": "rabbitmq"},
+            {"name": "kafka", "role": "kafka", "count": 3},
+            {"name": "mon", "role": "monitoring"},
+        ],
+        "services": {
+            "postgresql": {"databases": [{"name": "orders", "owner": "orders_app"}]},
+            "redis": {"maxmemory_policy": "allkeys-lru", "sentinel": {"enabled": True, "master_name": "shop-cache"}},
+            "rabbitmq": {"vhosts": ["/", "shop"]},
+            "kafka": {"version": "3.7.2"},
+            "monitoring": {"retention": "30d", "scrape_interval": "15s"},
+        },
+    }
+
+
+def full_eks() -> dict:
+    """A valid EKS topology that gives every eks-only string field a value."""
+    return {
+        "name": "shop",
+        "region": "us-east-1",
+        "kubernetes": {"mode": "eks", "version": "1.31", "endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]},
+        "network": {"admin_cidrs": ["203.0.113.0/24"]},
+        "pools": [
+            {"name": "general", "role": "worker", "count": 2, "capacity_type": "SPOT"},
+            {"name": "orders", "role": "api", "count": 2, "max_size": 4},
+        ],
+    }
