@@ -64,6 +64,8 @@ if rest == ["rollout", "status", "daemonset/calico-node", "-n", "calico-system"]
 if rest == ["wait", "--for=condition=Ready", "node", "--all"]:
     bad = [n["metadata"]["name"] for n in nodes if n["status"]["conditions"][0]["status"] != "True"]
     sys.exit(f"error: timed out waiting for the condition on nodes/{bad[0]}" if bad else 0)
+if rest == ["wait", "--for=condition=Established", "crd/installations.operator.tigera.io", "crd/apiservers.operator.tigera.io"]:
+    sys.exit(0)
 if rest == ["get", "nodes", "-o", "json"]:
     print(json.dumps({"kind": "List", "items": nodes})); sys.exit(0)
 if rest == ["get", "pods", "-n", "calico-system", "-l", "k8s-app=calico-node", "-o", "json"]:
