@@ -24,11 +24,12 @@ from test_cluster_waits import KUBECONFIG, NODES, PODS, ROOT, STAND_IN
 CRDS = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: installations.operator.tigera.io\n"
 OPERATOR = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tigera-operator\n"
 STUB = """---
-- name: Record what would be applied (test stub of k8s_apply)
+- name: Record what would be applied (test stub of k8s_apply; in check mode too)
   ansible.builtin.copy:
     content: "{{ common_k8s_apply_content }}"
     dest: "{{ test_apply_dir }}/{{ common_k8s_apply_name }}.yaml"
     mode: "0600"
+  check_mode: false
 """
 PLAY = """
 - name: "{name}"
@@ -99,28 +100,38 @@ def runs(tmp_path_factory) -> dict[str, dict]:
                                        "calico_manifest_checksums": {**good, "tigera-operator.yaml": sha256("other")}}),
         "calico-wrong-type": ("calico", {**CALICO_INPUTS, "calico_mtu": "big", "calico_manifest_checksums": good}),
         "ccm": ("aws_cloud_provider", CCM_INPUTS),
+        # check mode on a cluster without Calico: empty controller cache, the CRDs not served
+        "calico-check-fresh": ("calico", {**CALICO_INPUTS, "calico_manifest_url": f"file://{manifests}",
+                                          "calico_manifest_checksums": good}),
+        # check mode on a cluster with Calico: the Installation is previewed through k8s_apply
+        "calico-check-built": ("calico", {**CALICO_INPUTS, "calico_manifest_dir": str(manifests), "calico_manifest_checksums": good}),
     }
     plays = []
     for name, (role, inputs) in cases.items():
-        (tmp / f"{name}.json").write_text(json.dumps({"nodes": NODES, "pods": PODS, "kubeconfig": KUBECONFIG}))
+        (tmp / f"{name}.json").write_text(json.dumps({"nodes": NODES, "pods": PODS, "kubeconfig": KUBECONFIG,
+                                                      "crds": name != "calico-check-fresh"}))
         (tmp / "applied" / name).mkdir(parents=True)
         plays.append(PLAY.format(name=name, role=role, bin=tmp / "bin", state=tmp / f"{name}.json", vars=json.dumps(inputs),
                                  apply_dir=tmp / "applied" / name))
-    (tmp / "play.yml").write_text("\n".join(plays))
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_COLLECTIONS_PATH": str(collections),
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "json", "ANSIBLE_FACT_CACHING": "memory", "HOME": str(tmp),
            "ANSIBLE_PYTHON_INTERPRETER": str(ROOT / ".venv" / "bin" / "python")}
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", str(tmp / "play.yml")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    # ansible.cfg also enables profile_tasks, whose lines surround the json document.
-    report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
     found = {}
-    for play in report["plays"]:
-        name = play["play"]["name"]
-        results = [task["hosts"]["localhost"] for task in play["tasks"] if "localhost" in task["hosts"]]
-        found[name] = {"failures": [r for r in results if r.get("failed")],
-                       "applied": {p.stem: p.read_text() for p in (tmp / "applied" / name).iterdir()}}
+    # Two runs: the real ones, then the check-mode cases under --check (what sets ansible_check_mode).
+    for run_name, options in (("real", []), ("check", ["--check"])):
+        selected = [play for name, play in zip(cases, plays, strict=True) if name.startswith("calico-check") == bool(options)]
+        (tmp / f"{run_name}.yml").write_text("\n".join(selected))
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", *options,
+                                 str(tmp / f"{run_name}.yml")],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        # ansible.cfg also enables profile_tasks, whose lines surround the json document.
+        report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
+        for play in report["plays"]:
+            name = play["play"]["name"]
+            results = [task["hosts"]["localhost"] for task in play["tasks"] if "localhost" in task["hosts"]]
+            found[name] = {"failures": [r for r in results if r.get("failed")], "results": results,
+                           "applied": {p.stem: p.read_text() for p in (tmp / "applied" / name).iterdir()}}
     return found
 
 
@@ -155,3 +166,17 @@ def test_ccm_applies_its_manifests_and_waits(runs):
     assert run["failures"] == []
     kinds = [doc["kind"] for doc in yaml.safe_load_all(run["applied"]["aws-cloud-controller-manager"])]
     assert kinds == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "RoleBinding", "DaemonSet"]
+
+
+def test_check_mode_on_a_fresh_cluster_previews_without_failing(runs):
+    run = runs["calico-check-fresh"]
+    assert run["failures"] == [], [failure.get("msg") for failure in run["failures"]]
+    assert run["applied"] == {}  # nothing downloaded to apply; the Installation's kind not served yet
+    assert any("The Installation is not previewed" in str(r.get("msg", "")) for r in run["results"])
+
+
+def test_check_mode_on_a_built_cluster_previews_both_applies(runs):
+    run = runs["calico-check-built"]
+    assert run["failures"] == []
+    assert sorted(run["applied"]) == ["calico", "calico-operator"]
+

@@ -66,6 +66,12 @@ if rest == ["wait", "--for=condition=Ready", "node", "--all"]:
     sys.exit(f"error: timed out waiting for the condition on nodes/{bad[0]}" if bad else 0)
 if rest == ["wait", "--for=condition=Established", "crd/installations.operator.tigera.io", "crd/apiservers.operator.tigera.io"]:
     sys.exit(0)
+if rest == ["get", "-o", "name", "crd/installations.operator.tigera.io", "crd/apiservers.operator.tigera.io"]:
+    if state.get("crds", True):
+        print("customresourcedefinition.apiextensions.k8s.io/installations.operator.tigera.io")
+        print("customresourcedefinition.apiextensions.k8s.io/apiservers.operator.tigera.io")
+        sys.exit(0)
+    sys.exit('Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "installations.operator.tigera.io" not found')
 if rest == ["get", "nodes", "-o", "json"]:
     print(json.dumps({"kind": "List", "items": nodes})); sys.exit(0)
 if rest == ["get", "pods", "-n", "calico-system", "-l", "k8s-app=calico-node", "-o", "json"]:
