@@ -251,6 +251,7 @@ def test_ccm_rbac_is_least_privilege(rendered):
     [role] = by_kind(docs, "Role")
     allowed = {  # (group, resource): verbs the controllers call, as upstream's explicit-verb role lists them
         ("", "events"): {"create", "patch", "update"},
+        ("events.k8s.io", "events"): {"create", "patch", "update"},
         ("", "nodes"): {"get", "list", "watch", "update", "patch", "delete"},
         ("", "nodes/status"): {"patch"},
         ("", "services"): {"list", "watch", "patch", "update"},

@@ -180,3 +180,4 @@ def test_check_mode_on_a_built_cluster_previews_both_applies(runs):
     assert run["failures"] == []
     assert sorted(run["applied"]) == ["calico", "calico-operator"]
 
+
