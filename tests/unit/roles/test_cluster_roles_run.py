@@ -99,6 +99,7 @@ def runs(tmp_path_factory) -> dict[str, dict]:
         "calico-tampered": ("calico", {**CALICO_INPUTS, "calico_manifest_dir": str(manifests),
                                        "calico_manifest_checksums": {**good, "tigera-operator.yaml": sha256("other")}}),
         "calico-wrong-type": ("calico", {**CALICO_INPUTS, "calico_mtu": "big", "calico_manifest_checksums": good}),
+        "calico-no-checksums": ("calico", CALICO_INPUTS),
         "ccm": ("aws_cloud_provider", CCM_INPUTS),
         # check mode on a cluster without Calico: empty controller cache, the CRDs not served
         "calico-check-fresh": ("calico", {**CALICO_INPUTS, "calico_manifest_url": f"file://{manifests}",
@@ -159,6 +160,13 @@ def test_a_wrong_type_is_refused_by_the_argument_spec(runs):
     assert run["applied"] == {}
     [failure] = run["failures"]
     assert "calico_mtu" in failure["msg"]
+
+
+def test_missing_checksums_are_refused_before_anything(runs):
+    run = runs["calico-no-checksums"]
+    assert run["applied"] == {}
+    [failure] = run["failures"]
+    assert "missing required arguments: calico_manifest_checksums" in failure["msg"]
 
 
 def test_ccm_applies_its_manifests_and_waits(runs):
