@@ -30,7 +30,7 @@ PLAYBOOK_BIN = ROOT / ".venv" / "bin" / "ansible-playbook"
 SCHEMAS = yaml.safe_load((Path(__file__).parent / "schemas" / "operator.tigera.io_v1.yaml").read_text())
 
 MINORS = [f"1.{minor}" for minor in range(31, 38)]
-ENCAPSULATIONS = ["VXLANCrossSubnet", "IPIPCrossSubnet", "None"]
+ENCAPSULATIONS = ["VXLANCrossSubnet", "VXLAN", "IPIPCrossSubnet", "IPIP", "None"]
 # Newest cloud-provider-aws image per minor; 1.37 has no release yet and runs 1.36's.
 EXPECTED_TAGS = {"1.31": "v1.31.9", "1.32": "v1.32.8", "1.33": "v1.33.4", "1.34": "v1.34.3",
                  "1.35": "v1.35.2", "1.36": "v1.36.1", "1.37": "v1.36.1"}
@@ -170,7 +170,7 @@ def test_calico_installation_follows_the_plan(rendered, encapsulation, mtu):
     network = spec["calicoNetwork"]
     assert network["ipPools"] == [{"name": "default-ipv4-ippool", "cidr": "192.168.0.0/16", "encapsulation": encapsulation,
                                    "natOutgoing": "Enabled", "nodeSelector": "all()", "blockSize": 26}]
-    assert network["bgp"] == ("Disabled" if encapsulation == "VXLANCrossSubnet" else "Enabled")
+    assert network["bgp"] == ("Disabled" if encapsulation.startswith("VXLAN") else "Enabled")
     assert network["nodeAddressAutodetectionV4"] == {"kubernetes": "NodeInternalIP"}
     # 0 leaves the MTU to Calico's detection: the field is absent, not 0.
     assert network.get("mtu") == (mtu or None)
@@ -295,7 +295,7 @@ PREFLIGHT_CASES = {
                             ["for tigera-operator.yaml of"]),
     "calico-bad-inputs": ("calico", {"calico_pod_cidr": "192.168.1.0/16", "calico_mtu": 500, "calico_registry": "quay.io",
                                      "calico_version": "latest", "calico_manifest_checksums": GOOD_CHECKSUMS},
-                          ["calico_pod_cidr must be an IPv4 network", "'192.168.1.0/16'", "calico_mtu must be 0",
+                          ["calico_pod_cidr must be an IPv4 network", "'192.168.1.0/16'", "calico_mtu must be 0 (detect) or 1280..9001",
                            "calico_registry must end with '/'", "calico_version must be X.Y.Z"]),
     "calico-block-size": ("calico", {"calico_pod_cidr": "10.0.0.0/24", "calico_block_size": 20,
                                      "calico_manifest_checksums": GOOD_CHECKSUMS}, ["calico_block_size 20"]),
