@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-SOURCES = sorted([*ROOT.glob("roles/*/tasks/*.yml"), *ROOT.glob("roles/*/handlers/*.yml"), *ROOT.glob("playbooks/*.yml")])
-TESTED = re.compile(r"""(?:is|\|)\s*(match|search|regex|regex_search)\(\s*(['"])(.*?)(?<!\\)\2\s*(,[^)]*)?\)""")
+SOURCES = sorted([*ROOT.glob("roles/*/tasks/*.yml"), *ROOT.glob("roles/*/handlers/*.yml"), *ROOT.glob("roles/*/vars/*.yml"),
+                  *ROOT.glob("playbooks/*.yml")])
+TESTED = re.compile(r"""(?:is(?:\s+not)?|\|)\s*(match|search|regex|regex_search)\(\s*(['"])(.*?)(?<!\\)\2\s*(,[^)]*)?\)""")
 
 
 def _patterns():
