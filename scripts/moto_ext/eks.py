@@ -122,12 +122,11 @@ class _Update:
         self.nodegroup = nodegroup
         self.addon = addon
         self.created_at = utcnow()
-        self.started = time.monotonic()
-        self.reported = False
+        self.ends = time.monotonic() + UPDATE_SECONDS
 
     @property
     def running(self) -> bool:
-        return time.monotonic() - self.started < UPDATE_SECONDS
+        return time.monotonic() < self.ends
 
     def view(self, fresh: bool = False) -> dict[str, Any]:
         status = "InProgress" if fresh or self.running else "Successful"
@@ -511,7 +510,7 @@ class _Handlers:
         for key in ("serviceAccountRoleArn", "configurationValues"):
             if body.get(key):
                 addon[key] = body[key]
-        addon["_since"] = time.monotonic()
+        addon["_ready_at"] = time.monotonic() + UPDATE_SECONDS
         addons[name] = addon
         return ActionResult({"addon": _addon_view(addon, cluster, "CREATING")})
 
@@ -792,7 +791,7 @@ def _check_addon_inputs(body: dict[str, Any]) -> None:
 def _addon_view(addon: dict[str, Any], cluster: Any, status: str | None = None) -> dict[str, Any]:
     view = {k: v for k, v in addon.items() if not k.startswith("_")}
     if status is None:
-        status = "CREATING" if time.monotonic() - addon["_since"] < UPDATE_SECONDS else "ACTIVE"
+        status = "CREATING" if time.monotonic() < addon["_ready_at"] else "ACTIVE"
         if status == "ACTIVE" and _running(cluster, addon=addon["addonName"]):
             status = "UPDATING"
     view["status"] = status
