@@ -230,7 +230,7 @@ class _Handlers:
         _check_logging(body.get("logging"))
         vpc.setdefault("endpointPublicAccess", True)
         vpc.setdefault("endpointPrivateAccess", False)
-        vpc.setdefault("publicAccessCidrs", ["0.0.0.0/0"] if vpc["endpointPublicAccess"] else [])
+        vpc.setdefault("publicAccessCidrs", ["0.0.0.0/0"])
         vpc.setdefault("securityGroupIds", [])
         vpc_id = self._vpc_of(vpc.get("subnetIds") or [])
         if vpc_id:
@@ -283,9 +283,7 @@ class _Handlers:
                 update_type = "VpcConfigUpdate"
             else:
                 _check_endpoint(merged.get("endpointPublicAccess", True), merged.get("endpointPrivateAccess", False))
-                if not merged.get("endpointPublicAccess"):
-                    merged["publicAccessCidrs"] = []
-                elif not merged.get("publicAccessCidrs"):
+                if not merged.get("publicAccessCidrs"):
                     merged["publicAccessCidrs"] = ["0.0.0.0/0"]
                 if all(merged.get(k) == current.get(k) for k in ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")):
                     raise _invalid("Cluster is already at the desired configuration with endpointPrivateAccess: "

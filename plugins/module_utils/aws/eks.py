@@ -525,7 +525,7 @@ def addon_update_request(addon: Dict[str, Any], version: Optional[str], params: 
     if version and version != addon.get("addonVersion"):
         request["addonVersion"] = version
     role = params.get("service_account_role_arn")
-    if role is not None and role != (addon.get("serviceAccountRoleArn") or ""):
+    if role and role != addon.get("serviceAccountRoleArn"):
         request["serviceAccountRoleArn"] = role
     if config is not None:
         have, _p = configuration_values(addon.get("configurationValues") or "")

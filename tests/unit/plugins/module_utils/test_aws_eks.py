@@ -285,6 +285,7 @@ def test_addon_update_request_compares_configuration_as_data():
     addon = {"clusterName": "c", "addonName": "coredns", "addonVersion": "v1", "configurationValues": '{"b": 2, "a": 1}'}
     params = {"service_account_role_arn": None, "resolve_conflicts": "OVERWRITE"}
     assert eks.addon_update_request(addon, "v1", params, {"a": 1, "b": 2}) is None
+    assert eks.addon_update_request(addon, "v1", dict(params, service_account_role_arn=""), None) is None
     request = eks.addon_update_request(addon, "v2", dict(params, service_account_role_arn="arn:aws:iam::1:role/r"), {})
     assert request == {"clusterName": "c", "addonName": "coredns", "addonVersion": "v2", "serviceAccountRoleArn": "arn:aws:iam::1:role/r",
                        "configurationValues": "", "resolveConflicts": "OVERWRITE"}
