@@ -5,6 +5,7 @@ before/after, refusals before any change. The modules run in this process the wa
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -314,3 +315,35 @@ def test_oidc_provider_of_the_cluster(cluster):  # pylint: disable=redefined-out
     assert boto3.client("iam", region_name=REGION).list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     result = run_module("iam_oidc_provider", dict(url="http://insecure.example"))
     assert result["failed"] and result["msg"].startswith("url: ")
+
+
+# ---------------------------------------------------------------- updates that take time
+
+@pytest.fixture
+def slow_emulator(aws, monkeypatch):  # pylint: disable=unused-argument
+    """A second emulator whose EKS updates stay InProgress for 1.5 s, as real ones stay for minutes."""
+    import emulator  # pylint: disable=import-outside-toplevel  (scripts/, on sys.path from tests/conftest.py)
+
+    port = int(aws.rsplit(":", 1)[1]) + 40
+    monkeypatch.setenv("MSA_EMULATOR_EKS_UPDATE_SECONDS", "1.5")
+    url = emulator.start(port)
+    yield url
+    emulator.stop(port)
+
+
+def test_updates_run_one_after_the_other_waiting_for_each(slow_emulator):  # pylint: disable=redefined-outer-name
+    client = boto3.client("eks", region_name=REGION, endpoint_url=slow_emulator)
+    at = {"endpoint_url": slow_emulator}
+    converge("eks_cluster", dict(CLUSTER, **at), ["create_cluster"])
+    converge("eks_nodegroup", dict(NODEGROUP, **at), ["create_nodegroup"])
+    started = time.monotonic()
+    client.update_nodegroup_config(clusterName="courm", nodegroupName="auth", labels={"addOrUpdateLabels": {"x": "y"}})  # someone else's
+    converge("eks_nodegroup", dict(NODEGROUP, **at), ["update_nodegroup_config"])  # waits for it, then removes x
+    assert time.monotonic() - started >= 1.5
+    converge("eks_nodegroup", dict(NODEGROUP, version="1.33", **at), [])
+    started = time.monotonic()
+    done = converge("eks_cluster", dict(CLUSTER, version="1.34", logging=["api"], **at), ["update_cluster_version", "update_cluster_config"])
+    assert time.monotonic() - started >= 3.0  # two updates of 1.5 s, the second only after the first finished
+    assert done["cluster"]["version"] == "1.34" and done["cluster"]["status"] == "ACTIVE"  # the last update is waited for too
+    statuses = [client.describe_update(name="courm", updateId=u)["update"]["status"] for u in client.list_updates(name="courm")["updateIds"]]
+    assert statuses == ["Successful", "Successful"]
