@@ -105,10 +105,10 @@ def test_immutable_cluster_fields_are_refused_all_at_once_naming_each_option():
 
 def test_public_cidrs_empty_means_everywhere_and_are_ignored_on_a_private_endpoint():
     assert eks.cluster_updates(CLUSTER, cluster_params(public_access_cidrs=[]))[0] == []
-    calls, _p = eks.cluster_updates(CLUSTER, cluster_params(endpoint_public_access=False, endpoint_private_access=True,
-                                                             public_access_cidrs=["10.0.0.0/8"]))
-    assert calls == [("update_cluster_config", {"name": "courm", "resourcesVpcConfig": {"endpointPublicAccess": False,
-                                                                                         "endpointPrivateAccess": True}})]
+    private = cluster_params(endpoint_public_access=False, endpoint_private_access=True, public_access_cidrs=["10.0.0.0/8"])
+    calls, _p = eks.cluster_updates(CLUSTER, private)
+    vpc = {"endpointPublicAccess": False, "endpointPrivateAccess": True}
+    assert calls == [("update_cluster_config", {"name": "courm", "resourcesVpcConfig": vpc})]
 
 
 def test_cluster_input_problems():
@@ -250,8 +250,8 @@ def test_nodegroup_create_request():
 
 CATALOGUE = [{"addonName": "coredns", "addonVersions": [
     {"addonVersion": "v1.12.4-eksbuild.14", "compatibilities": [{"clusterVersion": "1.34", "defaultVersion": False}]},
-    {"addonVersion": "v1.12.3-eksbuild.1", "compatibilities": [{"clusterVersion": "1.34", "defaultVersion": True},
-                                                              {"clusterVersion": "1.33", "defaultVersion": True}]},
+    {"addonVersion": "v1.12.3-eksbuild.1", "compatibilities": [
+        {"clusterVersion": "1.34", "defaultVersion": True}, {"clusterVersion": "1.33", "defaultVersion": True}]},
     {"addonVersion": "v1.11.4-eksbuild.2", "compatibilities": [{"clusterVersion": "1.33", "defaultVersion": False}]},
 ]}]
 
