@@ -56,6 +56,13 @@ def test_version_step(current, desired, step, problem):
         assert problems[0].startswith("version: ")
 
 
+def test_an_unquoted_yaml_version_is_caught():
+    assert eks.minor("1.3") is None and eks.minor("1.30") == 30
+    problems = eks.cluster_problems(cluster_params(version="1.3"))
+    assert problems[0].startswith("version: '1.3' is not a Kubernetes version") and '"1.30"' in problems[0]
+    assert eks.nodegroup_problems(nodegroup_params(version="1.3"))[0].startswith("version: '1.3'")
+
+
 def test_a_skip_names_both_versions_and_the_next_step():
     _step, problems = eks.version_step("version", "1.31", "1.34")
     assert "1.31 -> 1.34" in problems[0] and "Set version to 1.32 first" in problems[0]
