@@ -24,6 +24,11 @@ NODEGROUP = {
 }
 
 
+def fields(problems):
+    """The option each problem names (the text before its first colon)."""
+    return [p.split(":", maxsplit=1)[0] for p in problems]
+
+
 def cluster_params(**overrides):
     base = {key: None for key in ("version", "role_arn", "subnets", "security_groups", "endpoint_private_access", "endpoint_public_access",
                                   "public_access_cidrs", "service_ipv4_cidr", "authentication_mode",
@@ -106,8 +111,7 @@ def test_immutable_cluster_fields_are_refused_all_at_once_naming_each_option():
                             authentication_mode="CONFIG_MAP", bootstrap_cluster_creator_admin_permissions=False)
     calls, problems = eks.cluster_updates(CLUSTER, params)
     assert calls == []
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["role_arn", "service_ipv4_cidr", "version", "authentication_mode",
-                                                   "bootstrap_cluster_creator_admin_permissions"]
+    assert fields(problems) == ["role_arn", "service_ipv4_cidr", "version", "authentication_mode", "bootstrap_cluster_creator_admin_permissions"]
 
 
 def test_public_cidrs_empty_means_everywhere_and_are_ignored_on_a_private_endpoint():
@@ -121,8 +125,9 @@ def test_public_cidrs_empty_means_everywhere_and_are_ignored_on_a_private_endpoi
 def test_cluster_input_problems():
     problems = eks.cluster_problems(cluster_params(version="latest", public_access_cidrs=["10.0.0.1/8", "nope"],
                                                    endpoint_public_access=False, endpoint_private_access=False))
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["version", "public_access_cidrs[0]", "public_access_cidrs[1]",
-                                                   "endpoint_public_access, endpoint_private_access", "public_access_cidrs"]
+    assert fields(problems) == [
+        "version", "public_access_cidrs[0]", "public_access_cidrs[1]", "endpoint_public_access, endpoint_private_access", "public_access_cidrs",
+    ]
 
 
 def test_create_request_requires_role_and_subnets():
@@ -152,7 +157,7 @@ def test_taints_map_kubernetes_effects_and_missing_value_equals_empty():
 def test_taint_problems_name_the_item():
     _t, problems = eks.normalize_taints([{"key": "a", "effect": "Never"}, {"effect": "NoSchedule"}, "x",
                                          {"key": "c", "effect": "NoSchedule"}, {"key": "c", "value": "2", "effect": "NO_SCHEDULE"}])
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["taints[0].effect", "taints[1].key", "taints[2]", "taints[4]"]
+    assert fields(problems) == ["taints[0].effect", "taints[1].key", "taints[2]", "taints[4]"]
 
 
 def test_converged_nodegroup_needs_no_call_even_without_update_config():
@@ -210,7 +215,7 @@ def test_immutable_nodegroup_fields_are_refused_naming_each_option():
                               node_role_arn="arn:aws:iam::1:role/other", launch_template={"name": "lt"}, labels={"x": "y"})
     calls, problems = eks.nodegroup_updates(NODEGROUP, params)
     assert calls == []
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["instance_types", "capacity_type", "ami_type", "node_role_arn", "subnets", "launch_template"]
+    assert fields(problems) == ["instance_types", "capacity_type", "ami_type", "node_role_arn", "subnets", "launch_template"]
     assert all("cannot change" in p and "Create a node group" in p for p in problems)
 
 
@@ -234,8 +239,7 @@ def test_nodegroup_input_problems():
         version="x", taints=[{"key": "a", "effect": "Bad"}], scaling={"min_size": 3, "max_size": 2, "desired_size": 5},
         update_config={"max_unavailable": 1, "max_unavailable_percentage": 5}, launch_template={"version": "1"},
         labels={"a": {"nested": 1}}))
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["version", "taints[0].effect", "scaling.min_size", "scaling.desired_size",
-                                                   "update_config", "launch_template", "labels.a"]
+    assert fields(problems) == ["version", "taints[0].effect", "scaling.min_size", "scaling.desired_size", "update_config", "launch_template", "labels.a"]
 
 
 def test_nodegroup_create_request():
@@ -321,8 +325,9 @@ def test_access_policy_problems():
     _d, problems = eks.access_policies([{"policy_arn": "A", "access_scope": {"type": "namespace", "namespaces": []}},
                                         {"policy_arn": "B", "access_scope": {"type": "cluster", "namespaces": ["x"]}},
                                         {"policy_arn": "B"}, {"policy_arn": ""}])
-    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["policies[0].access_scope.namespaces", "policies[1].access_scope.namespaces",
-                                                   "policies[2].policy_arn", "policies[3].policy_arn"]
+    assert fields(problems) == [
+        "policies[0].access_scope.namespaces", "policies[1].access_scope.namespaces", "policies[2].policy_arn", "policies[3].policy_arn",
+    ]
 
 
 # ---------------------------------------------------------------- waiting
