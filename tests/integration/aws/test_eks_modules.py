@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import boto3
+import emulator  # scripts/emulator.py: tests/conftest.py puts scripts/ on sys.path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s"))
@@ -322,8 +323,6 @@ def test_oidc_provider_of_the_cluster(cluster):  # pylint: disable=redefined-out
 @pytest.fixture
 def slow_emulator(aws, monkeypatch):  # pylint: disable=unused-argument
     """A second emulator whose EKS updates stay InProgress for 1.5 s, as real ones stay for minutes."""
-    import emulator  # pylint: disable=import-outside-toplevel  (scripts/, on sys.path from tests/conftest.py)
-
     port = int(aws.rsplit(":", 1)[1]) + 40
     monkeypatch.setenv("MSA_EMULATOR_EKS_UPDATE_SECONDS", "1.5")
     url = emulator.start(port)
