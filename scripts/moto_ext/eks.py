@@ -258,7 +258,11 @@ class _Handlers:
     def _vpc_of(self: Any, subnet_ids: list[str]) -> str | None:
         from moto.ec2.models import ec2_backends  # pylint: disable=import-outside-toplevel
 
-        ec2 = ec2_backends[self.current_account][self.region]
+        # dict.get, not [...]: indexing would create the EC2 backend (default VPC, AMIs: seconds, and again on every
+        # moto-api reset) just to learn that subnets nobody made through EC2 do not exist there
+        ec2 = (dict.get(ec2_backends, self.current_account) or {}).get(self.region)
+        if ec2 is None:
+            return None
         for subnet_id in subnet_ids:
             for subnets in ec2.subnets.values():
                 if subnet_id in subnets:

@@ -323,7 +323,7 @@ def test_oidc_provider_of_the_cluster(cluster):  # pylint: disable=redefined-out
 @pytest.fixture
 def slow_emulator(aws, monkeypatch):  # pylint: disable=unused-argument
     """A second emulator whose EKS updates stay InProgress for 1.5 s, as real ones stay for minutes."""
-    port = int(aws.rsplit(":", 1)[1]) + 40
+    port = int(aws.rsplit(":", 1)[1]) + 9  # inside this run's own block of ten ports (MSA_EMULATOR_PORT)
     monkeypatch.setenv("MSA_EMULATOR_EKS_UPDATE_SECONDS", "1.5")
     url = emulator.start(port)
     yield url

@@ -445,3 +445,11 @@ def test_oidc_provider_client_ids(mocked):  # pylint: disable=redefined-outer-na
     with pytest.raises(ClientError) as err:
         iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn + "x", ClientID="web")
     assert code(err) == "NoSuchEntity"
+
+
+def test_cluster_vpc_id_comes_from_its_subnets(eks):
+    ec2 = boto3.client("ec2", region_name="ap-northeast-2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    made = eks.create_cluster(name="c1", roleArn=ROLE, resourcesVpcConfig={"subnetIds": [subnet]})["cluster"]
+    assert made["resourcesVpcConfig"]["vpcId"] == vpc
