@@ -111,7 +111,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
+THUMBPRINT = re.compile(r"[0-9a-fA-F]{40}")
 
 
 def find(iam, url):
@@ -144,7 +144,7 @@ def main():
     params = module.params
     if not params["url"].startswith("https://") or len(params["url"]) <= len("https://"):
         module.fail_json(msg=f"url: {params['url']!r} must be an https:// issuer URL")
-    bad = [t for t in params["thumbprints"] or [] if not THUMBPRINT.match(t)]
+    bad = [t for t in params["thumbprints"] or [] if not THUMBPRINT.fullmatch(t)]
     if bad:
         module.fail_json(msg=f"thumbprints: not 40 hex digits: {', '.join(bad)}")
     url = params["url"][len("https://"):].rstrip("/")

@@ -69,8 +69,8 @@ AMI_TYPES = (
     "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "AL2023_x86_64_NVIDIA",
     "AL2023_ARM_64_NVIDIA",
 )
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
 
 
 def _addon_versions(name: str, minor: int) -> list[tuple[str, bool]]:
@@ -583,7 +583,7 @@ class _Handlers:
         self._api_mode(cluster)
         body = self._body()
         principal = body.get("principalArn") or ""
-        if not PRINCIPAL_ARN.match(principal):
+        if not PRINCIPAL_ARN.fullmatch(principal):
             raise _invalid(f"The principalArn parameter format is not valid: {principal}")
         if principal in _state(cluster)["access"]:
             raise _in_use("The specified access entry resource is already in use on this cluster.")
@@ -776,7 +776,7 @@ def _addon_version(name: str, version: str | None, cluster_version: str) -> str:
 
 def _check_addon_inputs(body: dict[str, Any]) -> None:
     role = body.get("serviceAccountRoleArn")
-    if role and not ROLE_ARN.match(role):
+    if role and not ROLE_ARN.fullmatch(role):
         raise _invalid(f"Invalid Role Arn: '{role}'")
     if body.get("resolveConflicts") not in (None, "OVERWRITE", "NONE", "PRESERVE"):
         raise _invalid(f"Invalid resolveConflicts value: {body['resolveConflicts']}")

@@ -31,7 +31,7 @@ except ImportError:  # without PyYAML, JSON only
     _PARSE_ERRORS = (ValueError,)
     _parse = json.loads
 
-VERSION_RE = re.compile(r"^1\.([1-9]\d)$")  # 1.10 .. 1.99; "1.3" is what YAML makes of an unquoted 1.30
+VERSION_RE = re.compile(r"1\.([1-9]\d)")  # 1.10 .. 1.99; "1.3" is what YAML makes of an unquoted 1.30
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")  # EKS moves only left to right
 TAINT_EFFECTS = {
@@ -48,14 +48,14 @@ Problems = List[str]
 
 def minor(version: Any) -> Optional[int]:
     """The minor of a "1.NN" Kubernetes version, or None when it is not one."""
-    match = VERSION_RE.match(str(version)) if isinstance(version, str) else None
+    match = VERSION_RE.fullmatch(str(version)) if isinstance(version, str) else None
     return int(match.group(1)) if match else None
 
 
 def version_problems(field: str, version: Any) -> Problems:
     if version is None or minor(version) is not None:
         return []
-    if re.match(r"^1\.[1-9]$", str(version)):
+    if re.fullmatch(r"1\.[1-9]", str(version)):
         return [f"{field}: {version!r} is not a Kubernetes version; an unquoted YAML 1.30 reads as the number 1.3: quote it (\"1.30\")"]
     return [f"{field}: {version!r} is not a Kubernetes minor version such as '1.34'"]
 
