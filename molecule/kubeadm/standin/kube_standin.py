@@ -594,7 +594,8 @@ def join(argv: list) -> int:
     if control_plane:
         for path, pem in answer["bundle"].items():
             os.makedirs(os.path.dirname(f"{PKI}/{path}"), exist_ok=True)
-            with open(os.open(f"{PKI}/{path}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="ascii") as handle:
+            mode = 0o600 if path.endswith(".key") else 0o644
+            with open(os.open(f"{PKI}/{path}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w", encoding="ascii") as handle:
                 handle.write(pem)
         adv = (cp.get("localAPIEndpoint") or {}).get("advertiseAddress", "")
         sans = apiserver_sans(answer["cluster"], name, adv)
