@@ -642,20 +642,32 @@ def kubectl(argv: list) -> int:
         else:
             raise Fail(f"stand-in kubectl get nodes: unsupported output {out!r}")
         return 0
-    if verb in ("apply", "diff"):
-        if not opts.get("filename") or opts.get("field-manager") != "msa-platform" or not opts.get("server-side"):
-            raise Fail(f"{verb}: this stand-in expects --server-side --field-manager msa-platform -f FILE")
-        docs = [d for d in yaml.safe_load_all(open(opts["filename"], encoding="utf-8")) if d]
-        for doc in docs:
-            if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
-                raise Fail(f"error validating {opts['filename']}: every object needs apiVersion, kind and metadata.name")
-        answer = admin_call("POST", "/standin/" + verb, {"objects": docs}, conf=conf)
-        for line in answer["lines"]:
-            print(line)
-        return 1 if verb == "diff" and answer["differs"] else 0
+    if verb == "diff":
+        try:
+            return apply_or_diff(verb, opts, conf)
+        except Fail as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2  # kubectl diff: 0 same, 1 different, >1 an error
+    if verb == "apply":
+        return apply_or_diff(verb, opts, conf)
     if verb in ("wait", "rollout"):
         return 0 if admin_call("GET", "/readyz", conf=conf) else 1
     raise Fail(f"stand-in kubectl: unsupported command {argv!r}")
+
+
+def apply_or_diff(verb: str, opts: dict, conf: str) -> int:
+    """kubectl apply/diff --server-side of the objects in -f FILE (or - for stdin)."""
+    if not opts.get("filename") or opts.get("field-manager") != "msa-platform" or not opts.get("server-side"):
+        raise Fail(f"{verb}: this stand-in expects --server-side --field-manager msa-platform -f FILE")
+    source = sys.stdin if opts["filename"] == "-" else open(opts["filename"], encoding="utf-8")
+    docs = [d for d in yaml.safe_load_all(source) if d]
+    for doc in docs:
+        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
+            raise Fail(f"error validating {opts['filename']}: every object needs apiVersion, kind and metadata.name")
+    answer = admin_call("POST", "/standin/" + verb, {"objects": docs}, conf=conf)
+    for line in answer["lines"]:
+        print(line)
+    return 1 if verb == "diff" and answer["differs"] else 0
 
 
 # --------------------------------------------------------------------------- API server
