@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         return 1
     names = Counter()
     print(f"{'run (first play)':<48} {'wall s':>7} {args.control_plane:>8} {args.worker:>8}  all hosts")
-    for run in runs.values():
+    for run in (r for r in runs.values() if r["first_play"]):  # a --syntax-check run has no play
         names[run["first_play"]] += 1
         label = run["first_play"] + (f" #{names[run['first_play']]}" if names[run["first_play"]] > 1 else "")
         secs = (run["end"] - run["start"]).total_seconds()
