@@ -19,7 +19,7 @@ from datetime import datetime
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) p=(\d+) u=\S+ n=\S+\s*(?:\w+)?\s*\|\s?(.*)$")
 RESULT = re.compile(r"^(ok|changed|failed|fatal): \[([^\]\s]+)(?: -> [^\]]+)?\]")
-INCLUDED = re.compile(r"^included: .* for (.*)$")
+INCLUDED = re.compile(r"^included: .* for (.*?)(?: => \(item=.*\))?$")
 
 
 def parse(lines):

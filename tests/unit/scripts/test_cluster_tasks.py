@@ -19,7 +19,7 @@ LOG = """\
 2026-12-02 03:28:02,000 p=11 u=root n=ansible INFO| changed: [cp-1] => (item=y)
 2026-12-02 03:28:02,000 p=11 u=root n=ansible INFO| skipping: [w-1]
 2026-12-02 03:28:02,100 p=11 u=root n=ansible INFO| TASK [a : Include] ***
-2026-12-02 03:28:03,000 p=11 u=root n=ansible INFO| included: /r/join.yml for cp-1, w-1
+2026-12-02 03:28:03,000 p=11 u=root n=ansible INFO| included: /r/join.yml for cp-1, w-1 => (item=w-1)
 2026-12-02 03:28:03,100 p=11 u=root n=ansible INFO| TASK [a : Delegated] ***
 2026-12-02 03:28:10,500 p=11 u=root n=ansible INFO| ok: [cp-1 -> localhost]
 2026-12-02 03:29:00,000 p=12 u=root n=ansible INFO| PLAY [Converge] ****
