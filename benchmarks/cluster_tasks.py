@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Tasks executed per host and wall time per run, from an Ansible log file (ANSIBLE_LOG_PATH).
 
     python benchmarks/cluster_tasks.py LOG [--control-plane HOST] [--worker HOST]

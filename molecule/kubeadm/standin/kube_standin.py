@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """TEST STAND-IN for kubeadm, kubectl and kubelet (molecule/kubeadm only; never installed by a role).
 
 No Kubernetes binary can be fetched on the test machines, so this one script plays
@@ -426,7 +425,7 @@ def flags(argv: list, allowed: dict) -> tuple:
 def kubeadm(argv: list) -> int:
     log_call(["kubeadm", *argv])
     if argv[:1] == ["version"]:
-        opts, _ = flags(argv[1:], {"output": "str", "o": "str"})
+        opts = flags(argv[1:], {"output": "str", "o": "str"})[0]
         print(VERSION if (opts.get("o") or opts.get("output")) == "short" else json.dumps({"clientVersion": {"gitVersion": VERSION}}))
         return 0
     if argv[:2] == ["config", "validate"]:
@@ -516,7 +515,7 @@ def init(argv: list) -> int:
     with open(os.open(STATE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump(state, handle)
     subprocess.run(["systemctl", "enable", "--now", "standin-apiserver.service"], check=True, capture_output=True)
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             admin_call("GET", "/readyz", timeout=2)
             break
@@ -610,6 +609,7 @@ def join(argv: list) -> int:
 
 # --------------------------------------------------------------------------- kubectl
 def kubectl(argv: list) -> int:
+    log_call(["kubectl", *argv])
     opts, rest = flags(argv, {"kubeconfig": "str", "request-timeout": "str", "server-side": "bool", "field-manager": "str",
                               "filename": "str", "output": "str", "o": "str", "raw": "str", "client": "bool",
                               "for": "str", "timeout": "str", "all": "bool", "namespace": "str", "force-conflicts": "bool"})
@@ -815,6 +815,7 @@ def apiserver() -> int:
 
 
 def main() -> int:
+    # Installed as /usr/local/lib/kube_standin.py, run by wrappers: python3 kube_standin.py <tool> ARGS
     tool = os.path.basename(sys.argv[0])
     argv = sys.argv[1:]
     if tool == "kube_standin.py" and argv:

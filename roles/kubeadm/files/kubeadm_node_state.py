@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Print one JSON document describing this node for the kubeadm role's preflight (read-only).
 
 versions of kubeadm/kubelet/kubectl, whether admin.conf / kubelet.conf exist, the TCP ports in

@@ -3,9 +3,10 @@ says which phases a real run performs, and changes nothing; the local default sk
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
-from network_harness import leftovers, playbook, recap
+from network_harness import ROOT, URL, ansible_env, leftovers, playbook, recap
 
 pytestmark = pytest.mark.emulator
 
@@ -39,3 +40,14 @@ def test_tags_select_one_cluster_phase():
     for other in ("Prepare the Kubernetes nodes (containerd, kubelet, kubeadm, kubectl, kernel settings)",
                   "Pod network (Calico)", "AWS cloud controller manager", "Node labels, taints and the placement check"):
         assert listed[other].strip() == "", (other, listed[other])
+
+
+def test_local_default_skips_the_cluster_layer_with_one_line(network_emulator):
+    env = ansible_env(URL)
+    run = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local"),
+                          str(ROOT / "playbooks" / "site.yml"), "--check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=900, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    said = " ".join(run.stdout.split())
+    assert "Cluster layer skipped (msa_site_skip)" in said and "On a real account site.yml runs playbooks/cluster.yml" in said
+    assert "msa.platform.kubeadm :" not in run.stdout and "Cluster layer, kubeadm mode" not in said  # nothing of it ran
