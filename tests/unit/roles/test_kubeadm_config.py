@@ -117,7 +117,7 @@ def test_control_plane_join_carries_its_endpoint_and_the_certificate_key():
     ("local_proxy", {}, "127.0.0.1:6444"),
 ])
 def test_endpoint_modes(mode, extra, endpoint):
-    cluster = docs(render("kubeadm-init.yaml.j2", variables("shop-master-1", kubeadm_endpoint_mode=mode, **extra)))["ClusterConfiguration"]
+    cluster = docs(render("kubeadm-init.yaml.j2", variables("shop-master-1", **{"kubeadm_endpoint_mode": mode, **extra})))["ClusterConfiguration"]
     assert cluster["controlPlaneEndpoint"] == endpoint
     assert endpoint.rsplit(":", 1)[0] in cluster["apiServer"]["certSANs"]
 
