@@ -124,7 +124,8 @@ def test_endpoint_modes(mode, extra, endpoint):
 
 def test_node_mode_uses_the_single_control_plane_name():
     inventory = {"solo-1": dict(INVENTORY["shop-master-1"]), "solo-w": dict(INVENTORY["shop-auth-1"])}
-    hv = host_vars(inventory, "solo-1", {h: state() for h in inventory}, **dict(INPUTS, kubeadm_endpoint_mode="node"))
+    inputs = {**INPUTS, "kubeadm_endpoint_mode": "node"}
+    hv = host_vars(inventory, "solo-1", {h: state() for h in inventory}, **inputs)
     cluster = docs(render("kubeadm-init.yaml.j2", hv))["ClusterConfiguration"]
     assert cluster["controlPlaneEndpoint"] == "ip-10-0-4-10.ap-northeast-2.compute.internal:6443"
 
