@@ -147,6 +147,17 @@ def taint_id(taint):
     return "{}:{}".format(taint["key"], taint["effect"])
 
 
+def normalize_taint(taint):
+    """``taint`` as the API server stores it: an empty or null ``value`` is no ``value`` field
+    (``{key: gpu, value: "", effect: NoSchedule}`` comes back as ``{key: gpu, effect: NoSchedule}``),
+    so a missing value and ``""`` compare equal. Other fields (``timeAdded``) are kept."""
+    return dict((k, v) for k, v in taint.items() if not (k == "value" and v in ("", None)))
+
+
+def normalize_taints(taints):
+    return [normalize_taint(t) for t in taints or []]
+
+
 # --- desired state (pure) -----------------------------------------------------------------------
 def desired_labels(current, owned, wanted, state):
     """(labels, owned keys) after applying ``wanted`` to a node with ``current`` labels.
@@ -173,7 +184,8 @@ def desired_taints(current, owned, wanted, state):
     a wanted taint already there keeps its place (its value is updated), new ones are appended;
     absent: the listed taints are removed. Taints nobody asked about keep their place and fields.
     """
-    wanted_by_id = dict((taint_id(t), dict((k, v) for k, v in t.items() if v is not None)) for t in wanted)
+    wanted_by_id = dict((taint_id(t), normalize_taint(dict((k, v) for k, v in t.items() if v is not None)))
+                        for t in wanted)
     result = []
     for taint in current:
         identity = taint_id(taint)
@@ -221,11 +233,13 @@ def taint_change(node, wanted, state):
     current = node.get("spec", {}).get("taints") or []
     owned = parse_owned(node, TAINTS_ANNOTATION)
     taints, new_owned = desired_taints(current, owned, wanted or [], state)
+    taints = normalize_taints(taints)
     annotations = _annotation_patch(node, TAINTS_ANNOTATION, new_owned)
-    if taints == current and not annotations:
+    same = taints == normalize_taints(current)  # "" and no value are one taint value
+    if same and not annotations:
         return None
     patch = {}
-    if taints != current:
+    if not same:
         patch["spec"] = {"taints": taints}  # a list in a patch replaces the whole list: send all of it
     if annotations:
         patch["metadata"] = {"annotations": annotations}
