@@ -27,11 +27,13 @@ import re
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.msa.platform.plugins.module_utils.k8s_client import (
     AUTH_ARG_SPEC,
+    AUTH_RULES,
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     KubeApiError,
     node_api,
 )
+from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module, control_problem, non_empty
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import label_value_problem, qualified_name_problem
 
 LABELS_ANNOTATION = "msa.platform/managed-labels"
@@ -40,27 +42,27 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 CONFLICT_RETRIES = 5
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
-_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 # --- syntax (the API server's rules, shared with the topology checks) -----------------------------
 def label_key_error(key):
     """Why ``key`` is not a valid label (or taint) key, or None."""
     if not isinstance(key, str) or not key:
-        return "a key must be a non-empty string"
-    return qualified_name_problem(key) or None
+        return f"a key must be a non-empty string, got {key!r}"
+    return control_problem(key) or qualified_name_problem(key) or None
 
 
 def label_value_error(value):
     """Why ``value`` is not a valid label (or taint) value, or None."""
     if isinstance(value, bool) or not isinstance(value, str):
         return f"value {value!r} must be a string (quote it in YAML)"
-    problem = label_value_problem(value)
+    problem = control_problem(value) or label_value_problem(value)
     return f"value {value!r} {problem}" if problem else None
 
 
 def node_name_error(name):
-    if not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN_RE.match(name):
+    if not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN_RE.fullmatch(name):
         return f"node name {name!r} must be a lowercase DNS subdomain"
     return None
 
@@ -118,13 +120,15 @@ def validate_taint_nodes(nodes, state):
             problem = label_key_error(taint.get("key"))
             if problem:
                 errors.append(f"{item}.key: {problem}")
-            if taint.get("effect") not in TAINT_EFFECTS:
+            if not isinstance(taint.get("effect"), str) or taint["effect"] not in TAINT_EFFECTS:
                 errors.append("{}.effect: {!r} must be one of {}".format(item, taint.get("effect"), ", ".join(TAINT_EFFECTS)))
             if state == "present" and taint.get("value") is not None:
                 problem = label_value_error(taint["value"])
                 if problem:
                     errors.append(f"{item}.value: {problem}")
             identity = (taint.get("key"), taint.get("effect"))
+            if not all(isinstance(part, str) for part in identity):
+                continue  # already reported: key and effect are strings
             if identity in seen:
                 errors.append("{}: duplicate taint {}:{} (a taint is identified by key and effect)".format(item, *identity))
             seen.add(identity)
@@ -373,7 +377,7 @@ def run_node_module(validate, change, view):
         state=dict(type="str", choices=["present", "absent"], default="present"),
         label_selector=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = build_module(AnsibleModule, argument_spec, dict(AUTH_RULES, label_selector=non_empty), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params
