@@ -115,7 +115,7 @@ def argument_errors(spec, raw, params, rules=None):
 
 def check_arguments(module, rules=None):
     """End ``module`` with ``fail_json`` (msg and ``errors``, each naming its option) when an argument is bad."""
-    raw = basic._load_params()  # the arguments as the task gave them, before Ansible converted them
+    raw = basic._load_params()  # pylint: disable=protected-access  # the arguments as given, before conversion
     errors = argument_errors(module_spec(module), raw, module.params, rules)
     if errors:
         module.fail_json(msg="invalid module arguments: " + "; ".join(errors), errors=errors)
@@ -128,7 +128,7 @@ def build_module(factory, argument_spec, rules=None, **kwargs):
     TypeError for ``5``, a message naming no option for a string. Such an option is declared
     without its ``options`` for that run, so Ansible's own type check refuses it by name.
     """
-    raw = basic._load_params()
+    raw = basic._load_params()  # pylint: disable=protected-access
     spec = dict(argument_spec)
     for name, option in argument_spec.items():
         given = _raw_value(raw, name, option)
