@@ -169,8 +169,8 @@ def test_pod_needs_the_default_service_account_of_its_namespace(kube):
 def test_empty_taint_value_is_dropped_and_not_ready_comes_last(kube):
     """As measured: an empty value is stored without the field; the server's taint follows ours."""
     gpu = {"key": "gpu", "effect": "NoSchedule"}
-    code, node = call(kube, "POST", "/api/v1/nodes", {"metadata": {"name": "gpu-1"},
-                                                       "spec": {"taints": [dict(gpu, value="")]}})
+    body = {"metadata": {"name": "gpu-1"}, "spec": {"taints": [dict(gpu, value="")]}}
+    code, node = call(kube, "POST", "/api/v1/nodes", body)
     assert code == 201 and node["spec"]["taints"] == [gpu, kube_api.NOT_READY_TAINT]
     version = node["metadata"]["resourceVersion"]
     _dummy, same = call(kube, "PATCH", "/api/v1/nodes/gpu-1",
