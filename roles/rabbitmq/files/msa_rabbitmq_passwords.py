@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""msa-rabbitmq-passwords: make RabbitMQ users exist with the given passwords; run on a cluster node
+"""msa_rabbitmq_passwords.py: make RabbitMQ users exist with the given passwords; run on a cluster node
 as root. Installed by the msa.platform.rabbitmq role.
 
 Reads [{"name": ..., "password": ...}, ...] as JSON on stdin and hands each password to rabbitmqctl
