@@ -4,7 +4,7 @@
 
 The options are those of kubernetes.core's ``k8s_auth_options`` doc fragment (modules extend it and
 use ``AUTH_ARG_SPEC``), with the same ``K8S_AUTH_*`` environment fallbacks. Configuration is
-loaded from a kubeconfig (path, list of paths or dict, optional context); when no kubeconfig is
+loaded from a kubeconfig (a path, several joined by ``:`` as in KUBECONFIG, or a dict; optional context); when no kubeconfig is
 given and none exists at the default place, the in-cluster service account is used; explicit
 options (host, api_key, ca_cert, ...) override what was loaded. Calls return plain dicts parsed
 from the JSON body (no model objects: faster for thousands of nodes, and annotations keep their
@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import traceback
+
+from ansible_collections.msa.platform.plugins.module_utils.module_args import path_or_mapping, url
 
 try:
     import urllib3
@@ -55,6 +57,9 @@ AUTH_ARG_SPEC = dict(
     impersonate_user=dict(type="str"),
     impersonate_groups=dict(type="list", elements="str"),
 )
+
+# check_arguments rules for the auth options (types and control characters are checked for all).
+AUTH_RULES = dict(kubeconfig=path_or_mapping, host=url, proxy=url)
 
 _ENV = dict(
     kubeconfig="K8S_AUTH_KUBECONFIG", context="K8S_AUTH_CONTEXT", host="K8S_AUTH_HOST",

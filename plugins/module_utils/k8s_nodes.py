@@ -27,11 +27,13 @@ import re
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.msa.platform.plugins.module_utils.k8s_client import (
     AUTH_ARG_SPEC,
+    AUTH_RULES,
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     KubeApiError,
     node_api,
 )
+from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module, control_problem, non_empty
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import label_value_problem, qualified_name_problem
 
 LABELS_ANNOTATION = "msa.platform/managed-labels"
@@ -47,15 +49,15 @@ _DNS_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 def label_key_error(key):
     """Why ``key`` is not a valid label (or taint) key, or None."""
     if not isinstance(key, str) or not key:
-        return "a key must be a non-empty string"
-    return qualified_name_problem(key) or None
+        return f"a key must be a non-empty string, got {key!r}"
+    return control_problem(key) or qualified_name_problem(key) or None
 
 
 def label_value_error(value):
     """Why ``value`` is not a valid label (or taint) value, or None."""
     if isinstance(value, bool) or not isinstance(value, str):
         return f"value {value!r} must be a string (quote it in YAML)"
-    problem = label_value_problem(value)
+    problem = control_problem(value) or label_value_problem(value)
     return f"value {value!r} {problem}" if problem else None
 
 
@@ -118,13 +120,15 @@ def validate_taint_nodes(nodes, state):
             problem = label_key_error(taint.get("key"))
             if problem:
                 errors.append(f"{item}.key: {problem}")
-            if taint.get("effect") not in TAINT_EFFECTS:
+            if not isinstance(taint.get("effect"), str) or taint["effect"] not in TAINT_EFFECTS:
                 errors.append("{}.effect: {!r} must be one of {}".format(item, taint.get("effect"), ", ".join(TAINT_EFFECTS)))
             if state == "present" and taint.get("value") is not None:
                 problem = label_value_error(taint["value"])
                 if problem:
                     errors.append(f"{item}.value: {problem}")
             identity = (taint.get("key"), taint.get("effect"))
+            if not all(isinstance(part, str) for part in identity):
+                continue  # already reported: key and effect are strings
             if identity in seen:
                 errors.append("{}: duplicate taint {}:{} (a taint is identified by key and effect)".format(item, *identity))
             seen.add(identity)
@@ -145,6 +149,17 @@ def format_owned(entries):
 
 def taint_id(taint):
     return "{}:{}".format(taint["key"], taint["effect"])
+
+
+def normalize_taint(taint):
+    """``taint`` as the API server stores it: an empty or null ``value`` is no ``value`` field
+    (``{key: gpu, value: "", effect: NoSchedule}`` comes back as ``{key: gpu, effect: NoSchedule}``),
+    so a missing value and ``""`` compare equal. Other fields (``timeAdded``) are kept."""
+    return dict((k, v) for k, v in taint.items() if not (k == "value" and v in ("", None)))
+
+
+def normalize_taints(taints):
+    return [normalize_taint(t) for t in taints or []]
 
 
 # --- desired state (pure) -----------------------------------------------------------------------
@@ -173,7 +188,8 @@ def desired_taints(current, owned, wanted, state):
     a wanted taint already there keeps its place (its value is updated), new ones are appended;
     absent: the listed taints are removed. Taints nobody asked about keep their place and fields.
     """
-    wanted_by_id = dict((taint_id(t), dict((k, v) for k, v in t.items() if v is not None)) for t in wanted)
+    wanted_by_id = dict((taint_id(t), normalize_taint(dict((k, v) for k, v in t.items() if v is not None)))
+                        for t in wanted)
     result = []
     for taint in current:
         identity = taint_id(taint)
@@ -221,11 +237,13 @@ def taint_change(node, wanted, state):
     current = node.get("spec", {}).get("taints") or []
     owned = parse_owned(node, TAINTS_ANNOTATION)
     taints, new_owned = desired_taints(current, owned, wanted or [], state)
+    taints = normalize_taints(taints)
     annotations = _annotation_patch(node, TAINTS_ANNOTATION, new_owned)
-    if taints == current and not annotations:
+    same = taints == normalize_taints(current)  # "" and no value are one taint value
+    if same and not annotations:
         return None
     patch = {}
-    if taints != current:
+    if not same:
         patch["spec"] = {"taints": taints}  # a list in a patch replaces the whole list: send all of it
     if annotations:
         patch["metadata"] = {"annotations": annotations}
@@ -359,7 +377,7 @@ def run_node_module(validate, change, view):
         state=dict(type="str", choices=["present", "absent"], default="present"),
         label_selector=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = build_module(AnsibleModule, argument_spec, dict(AUTH_RULES, label_selector=non_empty), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params

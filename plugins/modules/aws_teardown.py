@@ -23,7 +23,7 @@ author:
   - msa.platform maintainers (@msa-platform)
 options:
   platform:
-    description: Platform name, the value of the C(msa:platform) tag.
+    description: Platform name, the value of the C(msa:platform) tag; a DNS label (lowercase letters, digits, C(-)).
     type: str
     required: true
   confirm:
@@ -31,7 +31,7 @@ options:
     type: str
     required: true
   wait_timeout:
-    description: Seconds to wait for each step that must finish before the next (instances, NAT gateways, EKS).
+    description: Seconds to wait for each step that must finish before the next (instances, NAT gateways, EKS); 1 to 86400.
     type: int
     default: 900
   retry_mode:
@@ -40,7 +40,7 @@ options:
     choices: [standard, adaptive, legacy]
     default: adaptive
   retry_max_attempts:
-    description: botocore maximum attempts per call, unless O(aws_config) sets C(retries).
+    description: botocore maximum attempts per call (1 to 50), unless O(aws_config) sets C(retries).
     type: int
     default: 10
 extends_documentation_fragment:
@@ -55,6 +55,8 @@ attributes:
     support: full
     description: C(before) lists the resources by kind, C(after) what is left (nothing on success).
 notes:
+  - Arguments are checked before any AWS call - a wrong type, a value out of range or a string holding a control
+    character (a trailing newline) fails naming the option.
   - Every call is retried on throttling and transient errors (botocore retries plus amazon.aws AWSRetry backoff).
 """
 
@@ -96,6 +98,9 @@ left:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.msa.platform.plugins.module_utils.aws_teardown import Clients, Teardown, TeardownError, summary
+from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module, int_range, problem_of, url
+from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import dns_label_problem
+from ansible_collections.msa.platform.plugins.module_utils.topology_net import region_problem
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -103,6 +108,13 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi"}
+RULES = dict(
+    platform=problem_of(dns_label_problem),
+    wait_timeout=int_range(1, 86400),
+    retry_max_attempts=int_range(1, 50),
+    region=problem_of(region_problem),
+    endpoint_url=url,
+)
 RETRY_CODES = ["RequestLimitExceeded", "Throttling", "ThrottlingException", "ServiceUnavailable", "InternalError", "Unavailable"]
 
 
@@ -112,14 +124,16 @@ def clients(module: AnsibleAWSModule) -> Clients:
 
 
 def main() -> None:
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    module = build_module(
+        AnsibleAWSModule,
+        dict(
             platform=dict(type="str", required=True),
             confirm=dict(type="str", required=True, no_log=False),
             wait_timeout=dict(type="int", default=900),
             retry_mode=dict(type="str", default="adaptive", choices=["standard", "adaptive", "legacy"]),
             retry_max_attempts=dict(type="int", default=10),
         ),
+        rules=RULES,
         supports_check_mode=True,
     )
     platform = module.params["platform"]
@@ -130,7 +144,11 @@ def main() -> None:
     config.setdefault("retries", {"mode": module.params["retry_mode"], "max_attempts": module.params["retry_max_attempts"]})
     module.params["aws_config"] = config
 
-    teardown = Teardown(clients(module), platform, wait_timeout=module.params["wait_timeout"])
+    try:
+        teardown = Teardown(clients(module), platform, wait_timeout=module.params["wait_timeout"])
+    except (BotoCoreError, ClientError, ValueError, TypeError) as err:
+        # botocore refuses a bad aws_config (retries, unknown keys) only when the client is made
+        module.fail_json(msg=f"cannot create the AWS clients (check region, aws_config, retry_mode, retry_max_attempts): {err}")
     try:
         if module.check_mode:
             doomed = summary(teardown.find())

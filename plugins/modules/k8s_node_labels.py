@@ -17,6 +17,8 @@ description:
     node's C(metadata.resourceVersion), so a concurrent write answers 409 Conflict; the module then
     reads that node again and recomputes, up to 5 times.
   - Every label key and value is checked before any request is made.
+  - Arguments are checked before any request - a wrong type, a value out of range or a string holding a
+    control character (a trailing newline) fails naming the option.
 author:
   - msa.platform maintainers (@msa-platform)
 requirements:

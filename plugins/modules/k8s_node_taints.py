@@ -19,6 +19,8 @@ description:
     one, with the node's C(metadata.resourceVersion); a concurrent write answers 409 Conflict and
     the module reads that node again and recomputes, up to 5 times.
   - Every taint is checked before any request is made.
+  - Arguments are checked before any request - a wrong type, a value out of range or a string holding a
+    control character (a trailing newline) fails naming the option.
 author:
   - msa.platform maintainers (@msa-platform)
 requirements:

@@ -14,6 +14,8 @@ description:
   - Pods owned by a DaemonSet (with I(ignore_daemonsets)) and pods in I(system_namespaces) may run
     on dedicated nodes. Pods not yet bound to a node are reported as pending, not as problems.
   - Read-only, so it never reports C(changed).
+  - Arguments are checked before any request - a wrong type, a value out of range or a string holding a
+    control character (a trailing newline) fails naming the option.
 author:
   - msa.platform maintainers (@msa-platform)
 requirements:
@@ -31,12 +33,12 @@ attributes:
 options:
   node_label:
     description:
-      - Node label whose value names the API a node is dedicated to.
+      - Node label (a label key) whose value names the API a node is dedicated to.
     type: str
     default: api
   pod_label:
     description:
-      - Pod label whose value names the API a pod belongs to.
+      - Pod label (a label key) whose value names the API a pod belongs to.
     type: str
     default: api
   apis:
@@ -46,7 +48,7 @@ options:
     elements: str
   namespaces:
     description:
-      - Namespaces whose pods are read. Default is all namespaces, in one request.
+      - Namespaces (DNS labels) whose pods are read. Default is all namespaces, in one request.
     type: list
     elements: str
   system_namespaces:
@@ -111,6 +113,7 @@ table:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.msa.platform.plugins.module_utils.k8s_client import (
     AUTH_ARG_SPEC,
+    AUTH_RULES,
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     KubeApiError,
@@ -121,6 +124,21 @@ from ansible_collections.msa.platform.plugins.module_utils.k8s_nodes import (
     VIOLATION_COLUMNS,
     format_table,
     placement_report,
+)
+from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module, each, problem_of
+from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import (
+    dns_label_problem,
+    label_value_problem,
+    qualified_name_problem,
+)
+
+RULES = dict(
+    AUTH_RULES,
+    node_label=problem_of(qualified_name_problem),
+    pod_label=problem_of(qualified_name_problem),
+    apis=each(problem_of(label_value_problem)),
+    namespaces=each(problem_of(dns_label_problem)),
+    system_namespaces=each(problem_of(dns_label_problem)),
 )
 
 
@@ -142,7 +160,7 @@ def main():
         ignore_daemonsets=dict(type="bool", default=True),
         fail_on_violation=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = build_module(AnsibleModule, argument_spec, RULES, supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params

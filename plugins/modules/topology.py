@@ -126,6 +126,7 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module
 from ansible_collections.msa.platform.plugins.module_utils.topology import build_plan
 
 
@@ -136,8 +137,9 @@ def error_message(errors: list) -> str:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = build_module(  # checks types and control characters; the topology's content is build_plan's
+        AnsibleModule,
+        {
             "topology": {"type": "dict", "required": True},
             "az_names": {"type": "list", "elements": "str"},
         },

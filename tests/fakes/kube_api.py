@@ -9,8 +9,13 @@ What it does:
 - GET / LIST nodes and pods (all namespaces or one), ``labelSelector`` in its equality and
   existence forms (``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``), ``fieldSelector`` on
   ``metadata.name``, ``metadata.namespace`` and, for pods, ``spec.nodeName``.
-- POST nodes (the server adds the ``node.kubernetes.io/not-ready:NoSchedule`` taint, as a real
-  server does for a Node that no kubelet reports on) and pods.
+- POST nodes (the server adds the ``node.kubernetes.io/not-ready:NoSchedule`` taint *after* the
+  requested ones, as a real server does for a Node that no kubelet reports on), pods and
+  serviceaccounts. A Pod is refused (403) until the ServiceAccount it runs as (``default`` unless
+  ``spec.serviceAccountName`` says otherwise) exists in its namespace: a bare apiserver has no
+  controller-manager to create ``default``, so a harness creates it (``add_service_account``).
+- A taint with an empty (or null) ``value`` is stored and returned without the field, on create
+  and on every patch, as a real server stores it (``omitempty``).
 - PATCH nodes with ``application/merge-patch+json`` (RFC 7386), ``application/json-patch+json``
   (RFC 6902, through the ``jsonpatch`` library; a failed ``test`` op answers 422 Invalid) and
   ``application/strategic-merge-patch+json`` for the node fields a node patch touches (maps merged,
@@ -22,8 +27,9 @@ What it does:
 - Request counters per (verb, resource) and a hook (``inject_conflict``) that modifies a node just
   before the next PATCH of it, so a client's optimistic-concurrency retry can be tested.
 
-What it does not do: watches, other resources, set-based selectors (``in``/``notin``), server-side
-apply, managedFields, admission, strategic-merge directives (``$patch`` ...), TLS, pagination.
+What it does not do: watches, other resources (no Namespaces: any namespace name is taken), set-based
+selectors (``in``/``notin``), server-side apply, managedFields, admission beyond the ServiceAccount
+check, strategic-merge directives (``$patch`` ...), TLS, pagination.
 """
 from __future__ import annotations
 
@@ -59,8 +65,10 @@ _ROUTES = [
     (re.compile(r"^/api/v1/pods$"), "pods"),
     (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods$"), "pods"),
     (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)$"), "pods"),
+    (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/serviceaccounts$"), "serviceaccounts"),
+    (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/serviceaccounts/(?P<name>[^/]+)$"), "serviceaccounts"),
 ]
-_KIND = {"nodes": "Node", "pods": "Pod"}
+_KIND = {"nodes": "Node", "pods": "Pod", "serviceaccounts": "ServiceAccount"}
 _NODE_INFO_FIELDS = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
                      "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
 
@@ -187,6 +195,7 @@ _FIELDS = {
         "metadata.namespace": ("metadata", "namespace"),
         "spec.nodeName": ("spec", "nodeName"),
     },
+    "serviceaccounts": {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace")},
 }
 
 
@@ -218,6 +227,7 @@ class KubeApiFake:
         self.tokens = dict(tokens or {"fake-admin-token": "admin"})
         self.nodes: dict[str, dict] = {}
         self.pods: dict[tuple[str, str], dict] = {}
+        self.service_accounts: dict[tuple[str, str], dict] = {}
         self.counts: Counter[tuple[str, str]] = Counter()
         self._denied: set[tuple[str, str, str]] = set()
         self._before_patch: dict[str, list[Callable[[], None]]] = {}
@@ -239,6 +249,11 @@ class KubeApiFake:
         if annotations:
             metadata["annotations"] = dict(annotations)
         return self.create("nodes", None, {"metadata": metadata, "spec": {"taints": list(taints or [])}})
+
+    def add_service_account(self, namespace: str, name: str = "default") -> dict:
+        """Create a ServiceAccount, as a harness must before the first Pod of a namespace (on a
+        cluster the controller-manager creates ``default`` in every namespace)."""
+        return self.create("serviceaccounts", namespace, {"metadata": {"name": name}})
 
     def add_pod(self, namespace: str, name: str, node_name: str | None = None, labels: dict | None = None,
                 owner_kind: str | None = None) -> dict:
@@ -287,20 +302,31 @@ class KubeApiFake:
             meta = obj.setdefault("metadata", {})
             name = meta.get("name", "")
             key = (namespace or "", name)
-            store = self.nodes if resource == "nodes" else self.pods
+            store = self._store(resource)
             if (name if resource == "nodes" else key) in store:
                 raise ApiError(409, "AlreadyExists", f'{resource} "{name}" already exists', _details(resource, name))
             meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_version(), creationTimestamp=_now())
             if resource == "nodes":
                 spec = obj.setdefault("spec", {})
-                taints = [t for t in spec.get("taints", []) if (t["key"], t["effect"]) != ("node.kubernetes.io/not-ready", "NoSchedule")]
-                spec["taints"] = [dict(NOT_READY_TAINT), *taints]
+                taints = list(spec.get("taints") or [])
+                if not any((t.get("key"), t.get("effect")) == (NOT_READY_TAINT["key"], NOT_READY_TAINT["effect"])
+                           for t in taints):
+                    taints.append(dict(NOT_READY_TAINT))  # after the requested taints, as measured
+                spec["taints"] = taints
                 obj.setdefault("status", {"daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
                                           "nodeInfo": dict.fromkeys(_NODE_INFO_FIELDS, "")})
                 self._validate_node(obj)
                 _prune_empty(obj)
                 self.nodes[name] = obj
+            elif resource == "serviceaccounts":
+                meta["namespace"] = namespace
+                self.service_accounts[key] = obj
             else:
+                account = (obj.get("spec") or {}).get("serviceAccountName") or "default"
+                if (namespace or "", account) not in self.service_accounts:
+                    raise ApiError(403, "Forbidden", f'pods "{name}" is forbidden: error looking up service account '
+                                   f'{namespace}/{account}: serviceaccount "{account}" not found',
+                                   _details("pods", name))
                 meta["namespace"] = namespace
                 obj.setdefault("status", {"phase": "Pending", "qosClass": "BestEffort"})
                 _prune_empty(obj)
@@ -309,7 +335,7 @@ class KubeApiFake:
 
     def get(self, resource: str, namespace: str | None, name: str) -> dict:
         with self._lock:
-            obj = self.nodes.get(name) if resource == "nodes" else self.pods.get((namespace or "", name))
+            obj = self.nodes.get(name) if resource == "nodes" else self._store(resource).get((namespace or "", name))
             if obj is None:
                 raise not_found(resource, name)
             return self._with_kind(resource, obj)
@@ -319,7 +345,7 @@ class KubeApiFake:
         fields = parse_field_selector(resource, query.get("fieldSelector", ""))
         with self._lock:
             candidates = self.nodes.values() if resource == "nodes" else (
-                pod for (ns, _dummy), pod in sorted(self.pods.items()) if namespace in (None, ns))
+                obj for (ns, _dummy), obj in sorted(self._store(resource).items()) if namespace in (None, ns))
             items = [copy.deepcopy(obj) for obj in candidates
                      if label_selector_matches(requirements, obj["metadata"].get("labels", {}))
                      and field_selector_matches(fields, obj)]
@@ -364,6 +390,9 @@ class KubeApiFake:
                 patched["metadata"]["resourceVersion"] = self._next_version()
                 self.nodes[name] = patched
             return self._with_kind("nodes", patched)
+
+    def _store(self, resource: str) -> dict:
+        return {"nodes": self.nodes, "pods": self.pods, "serviceaccounts": self.service_accounts}[resource]
 
     @staticmethod
     def _with_kind(resource: str, obj: dict) -> dict:
@@ -427,7 +456,10 @@ class KubeApiFake:
 
 
 def _prune_empty(obj: dict) -> None:
-    """Empty maps and lists are omitted from what a real server returns (``omitempty``)."""
+    """Empty maps, lists and taint values are omitted from what a real server returns (``omitempty``)."""
+    for taint in obj.get("spec", {}).get("taints") or []:
+        if isinstance(taint, dict) and taint.get("value") in ("", None):
+            taint.pop("value", None)
     for section, key in (("metadata", "labels"), ("metadata", "annotations"), ("spec", "taints")):
         if section in obj and key in obj[section] and not obj[section][key]:
             del obj[section][key]

@@ -30,4 +30,4 @@ def test_thousand_nodes_labels_and_taints(kube, module):
     assert run("k8s_node_taints", taints)[1] == (1, 0, 1000)
     assert run("k8s_node_taints", taints)[1] == (1, 0, 0)
     assert kube.node("api-0999")["spec"]["taints"][:2] == [
-        {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}, CONTROL_PLANE]
+        CONTROL_PLANE, {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]

@@ -10,6 +10,8 @@ def cluster(kube):
     kube.add_node("auth-1", labels={"api": "auth"})
     kube.add_node("orders-1", labels={"api": "orders"})
     kube.add_node("worker-1")
+    for namespace in ("auth", "orders", "monitoring", "kube-system", "default"):
+        kube.add_service_account(namespace)  # no controller-manager: the harness makes "default"
     kube.add_pod("auth", "auth-api-0", "auth-1", {"api": "auth"})
     kube.add_pod("orders", "orders-api-0", "orders-1", {"api": "orders"})
     kube.add_pod("orders", "orders-api-1", None, {"api": "orders"})

@@ -135,8 +135,10 @@ def test_pods_by_field_selector_has_the_captured_shape(kube):
     _dummy, expected = fixture("list-pods-fieldselector-response.json")
     pod = expected["items"][0]
     kube.add_node("api-auth-0")
-    code, _dummy = call(kube, "POST", "/api/v1/namespaces/auth/pods", {
-        "metadata": {"name": pod["metadata"]["name"], "labels": pod["metadata"]["labels"]}, "spec": pod["spec"]})
+    body = {"metadata": {"name": pod["metadata"]["name"], "labels": pod["metadata"]["labels"]}, "spec": pod["spec"]}
+    code, _dummy = call(kube, "POST", "/api/v1/namespaces/auth/serviceaccounts", {"metadata": {"name": "default"}})
+    assert code == 201
+    code, _dummy = call(kube, "POST", "/api/v1/namespaces/auth/pods", body)
     assert code == 201
     kube.add_pod("auth", "elsewhere", node_name="other")
     code, listing = call(kube, "GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dapi-auth-0")
@@ -145,6 +147,39 @@ def test_pods_by_field_selector_has_the_captured_shape(kube):
     assert shape(listing) == shape(expected)
     code, listing = call(kube, "GET", "/api/v1/namespaces/auth/pods?fieldSelector=spec.nodeName%3Dother")
     assert [p["metadata"]["name"] for p in listing["items"]] == ["elsewhere"]
+
+
+def test_pod_needs_the_default_service_account_of_its_namespace(kube):
+    """No controller-manager: a Pod is refused until its namespace's ServiceAccount exists."""
+    pod = {"metadata": {"name": "nginx"}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}}
+    code, body = call(kube, "POST", "/api/v1/namespaces/web/pods", pod)
+    assert (code, body["reason"]) == (403, "Forbidden")
+    assert body["message"] == ('pods "nginx" is forbidden: error looking up service account web/default: '
+                               'serviceaccount "default" not found')
+    assert call(kube, "POST", "/api/v1/namespaces/other/serviceaccounts", {"metadata": {"name": "default"}})[0] == 201
+    assert call(kube, "POST", "/api/v1/namespaces/web/pods", pod)[0] == 403  # another namespace's does not count
+    kube.add_service_account("web")
+    assert call(kube, "POST", "/api/v1/namespaces/web/pods", pod)[0] == 201
+    code, account = call(kube, "GET", "/api/v1/namespaces/web/serviceaccounts/default")
+    assert (code, account["kind"], account["metadata"]["namespace"]) == (200, "ServiceAccount", "web")
+    with pytest.raises(kube_api.ApiError):
+        kube.add_pod("batch", "job-0")
+
+
+def test_empty_taint_value_is_dropped_and_not_ready_comes_last(kube):
+    """As measured: an empty value is stored without the field; the server's taint follows ours."""
+    gpu = {"key": "gpu", "effect": "NoSchedule"}
+    body = {"metadata": {"name": "gpu-1"}, "spec": {"taints": [dict(gpu, value="")]}}
+    code, node = call(kube, "POST", "/api/v1/nodes", body)
+    assert code == 201 and node["spec"]["taints"] == [gpu, kube_api.NOT_READY_TAINT]
+    version = node["metadata"]["resourceVersion"]
+    _dummy, same = call(kube, "PATCH", "/api/v1/nodes/gpu-1",
+                        {"spec": {"taints": [dict(gpu, value=""), kube_api.NOT_READY_TAINT]}}, kube_api.MERGE_PATCH)
+    assert same["spec"]["taints"] == [gpu, kube_api.NOT_READY_TAINT]
+    assert same["metadata"]["resourceVersion"] == version  # no effective change: no write
+    _dummy, moved = call(kube, "PATCH", "/api/v1/nodes/gpu-1",
+                         {"spec": {"taints": [kube_api.NOT_READY_TAINT, dict(gpu, value="")]}}, kube_api.STRATEGIC_PATCH)
+    assert moved["spec"]["taints"] == [kube_api.NOT_READY_TAINT, gpu]
 
 
 def test_merge_patch_with_stale_resource_version_is_409_as_captured(kube):

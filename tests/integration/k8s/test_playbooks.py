@@ -6,11 +6,14 @@ from k8s_harness import ROOT, recap, run_playbook
 PLAYBOOKS = ROOT / "tests" / "integration" / "k8s" / "playbooks"
 CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 DEDICATED = {"key": "dedicated", "value": "auth", "effect": "NoSchedule"}
+GPU_PLAN = {"key": "gpu", "value": "", "effect": "NoSchedule"}
 
 
 def test_modules_through_ansible_playbook(kube, kubeconfig):
     kube.add_node("auth-1", labels={"team": "sre"}, taints=[CONTROL_PLANE])
     kube.add_node("orders-1")
+    for namespace in ("auth", "monitoring"):
+        kube.add_service_account(namespace)
     kube.add_pod("auth", "auth-api-0", "auth-1", {"api": "auth"})
     kube.add_pod("monitoring", "node-exporter-x", "auth-1", owner_kind="DaemonSet")
     run = run_playbook(PLAYBOOKS / "modules.yml", {"kubeconfig": str(kubeconfig)})
@@ -27,6 +30,9 @@ def plan_nodes() -> list[dict]:
          "labels": {"workload": "api", "api": "auth"}, "taints": [DEDICATED]},
         {"name": "ecoeco-worker-1", "pool": "worker", "role": "worker", "index": 1, "az": "ap-northeast-2a",
          "labels": {"workload": "general"}, "taints": []},
+        # a pool taint written {key: gpu, effect: NoSchedule}: the plan gives it value ''
+        {"name": "ecoeco-gpu-1", "pool": "gpu", "role": "worker", "index": 1, "az": "ap-northeast-2a",
+         "labels": {"workload": "gpu"}, "taints": [GPU_PLAN]},
     ]
 
 
@@ -34,6 +40,9 @@ def test_role_applies_converges_checks_and_reports_violations(kube, kubeconfig):
     kube.add_node("ecoeco-auth-1")
     kube.add_node("ecoeco-worker-1", labels={"team": "sre"})
     kube.add_node("ecoeco-cp-1", taints=[CONTROL_PLANE])
+    kube.add_node("ecoeco-gpu-1")
+    for namespace in ("auth", "default"):
+        kube.add_service_account(namespace)
     kube.add_pod("auth", "auth-api-0", "ecoeco-auth-1", {"api": "auth"})
     extra = {"node_placement_kubeconfig": str(kubeconfig), "node_placement_nodes": plan_nodes()}
     before = kube.node("ecoeco-auth-1")
@@ -50,7 +59,8 @@ def test_role_applies_converges_checks_and_reports_violations(kube, kubeconfig):
     assert auth["metadata"]["labels"] == {"kubernetes.io/hostname": "ecoeco-auth-1", "workload": "api", "api": "auth"}
     assert auth["spec"]["taints"] == [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}, DEDICATED]
     assert kube.node("ecoeco-worker-1")["metadata"]["labels"]["team"] == "sre"
-    assert kube.node("ecoeco-cp-1")["spec"]["taints"][1] == CONTROL_PLANE
+    assert kube.node("ecoeco-cp-1")["spec"]["taints"][0] == CONTROL_PLANE
+    assert kube.node("ecoeco-gpu-1")["spec"]["taints"][1] == {"key": "gpu", "effect": "NoSchedule"}  # value dropped
 
     kube.reset_counts()
     second = run_playbook(PLAYBOOKS / "node_placement.yml", extra)

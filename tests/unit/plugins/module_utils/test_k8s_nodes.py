@@ -152,6 +152,22 @@ def test_taint_change_sends_the_full_list():
     assert kn.taint_change(converged, [DEDICATED], "present") is None
 
 
+@pytest.mark.parametrize("wanted_value", ["", None, "absent"])
+@pytest.mark.parametrize("stored_value", ["", "absent"])
+def test_taint_change_missing_value_equals_empty(wanted_value, stored_value):
+    """The API server returns {key: gpu, value: ""} as {key: gpu}: no change, whichever spelling."""
+    gpu = {"key": "gpu", "effect": "NoSchedule"}
+    wanted = dict(gpu) if wanted_value == "absent" else dict(gpu, value=wanted_value)
+    stored = dict(gpu) if stored_value == "absent" else dict(gpu, value=stored_value)
+    converged = node(taints=[stored, NOT_READY], annotations={kn.TAINTS_ANNOTATION: "gpu:NoSchedule"})
+    assert kn.taint_change(converged, [wanted], "present") is None
+    fresh = node(taints=[NOT_READY])
+    assert kn.taint_change(fresh, [wanted], "present")[2]["spec"]["taints"] == [NOT_READY, gpu]
+    # a value that was set is removed by asking for none
+    valued = node(taints=[dict(gpu, value="a100")], annotations={kn.TAINTS_ANNOTATION: "gpu:NoSchedule"})
+    assert kn.taint_change(valued, [wanted], "present")[2] == {"spec": {"taints": [gpu]}}
+
+
 class ScriptedApi:
     """A node API whose answers are scripted: records calls, answers 409 ``conflicts`` times."""
 
