@@ -9,7 +9,7 @@ import sys
 
 SYSCTLS = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] else []
 MODULES = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []
-PACKAGES = ["kubelet", "kubeadm", "kubectl", "cri-tools", "kubernetes-cni", "containerd"]
+PACKAGES = ["kubelet", "kubeadm", "kubectl", "cri-tools", "kubernetes-cni", "containerd", "chrony"]
 
 
 def read(path, default=""):
@@ -57,6 +57,23 @@ def macs():
     return found
 
 
+def module_present(name):
+    """Loaded or built in. Built-in modules without parameters have no /sys/module entry, and a
+    container has no modules.builtin of the running kernel: overlay and br_netfilter are then known
+    by what they provide (the overlay filesystem, the net.bridge sysctls)."""
+    if os.path.isdir("/sys/module/" + name) or any(
+            line.split()[0] == name for line in read("/proc/modules").splitlines() if line.split()):
+        return True
+    builtin = read(f"/lib/modules/{os.uname().release}/modules.builtin")
+    if any(line.rsplit("/", 1)[-1] == name + ".ko" for line in builtin.splitlines()):
+        return True
+    if name == "overlay":
+        return any(line.split()[-1] == "overlay" for line in read("/proc/filesystems").splitlines() if line.split())
+    if name == "br_netfilter":
+        return os.path.isdir("/proc/sys/net/bridge")
+    return False
+
+
 def sysctl(key):
     path = "/proc/sys/" + key.replace(".", "/")
     return {"value": read(path, None), "writable": os.access(path, os.W_OK)}
@@ -93,8 +110,9 @@ def main():
         "swap_units": swap_units(),
         "listening": listening(),
         "joined": os.path.exists("/etc/kubernetes/kubelet.conf"),
+        "containerd_installed": any(os.path.exists(p) for p in ("/usr/local/bin/containerd", "/usr/bin/containerd")),
         "keyring": os.path.exists("/etc/apt/keyrings/kubernetes-apt-keyring.gpg"),
-        "modules": {name: os.path.isdir("/sys/module/" + name) for name in MODULES},
+        "modules": {name: module_present(name) for name in MODULES},
         "sysctls": {key: sysctl(key) for key in SYSCTLS},
         "installed": installed(),
     }, sort_keys=True))
