@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build what the node_prep scenario serves instead of the Internet, on the controller:
 
 1. A local copy of the per-minor pkgs.k8s.io repository layout (a flat apt repository:
@@ -73,7 +72,8 @@ def repo(out: Path) -> None:
         deb(out, "kubeadm", version, {"/usr/bin/kubeadm": (TOOL.format(name="kubeadm", version=patch,
             answer=ANSWERS["kubeadm"].format(v=patch)), 0o755)},
             depends="kubelet (>= 1.37.0), kubectl (>= 1.37.0), cri-tools (>= 1.37.0)")
-    deb(out, "cri-tools", "1.37.0-1.1", {"/usr/bin/crictl": ((HERE / "crictl_standin.py").read_text(), 0o755)},
+    deb(out, "cri-tools", "1.37.0-1.1",
+        {"/usr/bin/crictl": ("#!/usr/bin/python3\n" + (HERE / "crictl_standin.py").read_text(), 0o755)},
         depends="python3, python3-grpcio")
     deb(out, "kubernetes-cni", "1.8.0-1.1",
         {"/usr/share/doc/kubernetes-cni/README.stand-in": ("stand-in kubernetes-cni: no plugins\n", 0o644)})

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Stand-in for crictl (cri-tools), shipped in the test's cri-tools .deb: the real crictl is not
 obtainable here. It speaks real CRI gRPC (runtime.v1) to containerd over its unix socket, so what it
 prints comes from the real containerd: `version` (RuntimeService/Version) and `info`

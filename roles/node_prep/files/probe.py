@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """node_prep's one read-only look at a node, printed as JSON: what preflight judges and what the
 later steps need to stay idempotent without more round trips (swap, modules, sysctls, packages)."""
 import json
