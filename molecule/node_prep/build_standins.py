@@ -129,6 +129,8 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     shutil.rmtree(target / "repo", ignore_errors=True)
     shutil.rmtree(target / "releases", ignore_errors=True)
+    # The controller cache of an earlier run holds archives of an earlier build (other checksums).
+    shutil.rmtree(target / "cache", ignore_errors=True)
     target.mkdir(parents=True, exist_ok=True)
     repo(target)
     releases(target, Path(sys.argv[2]) if len(sys.argv) > 2 else target / "debian")
