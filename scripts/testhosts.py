@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,6 +272,9 @@ def _prepare(name: str, address: str, bridge: str, gateway: str, proxy: str) -> 
     run(["mount", "-t", "overlay", "overlay", "-o",
          f"lowerdir={ROOTFS},upperdir={base / 'upper'},workdir={base / 'work'}", str(merged)])
     (merged / "etc" / "hostname").write_text(name + "\n")
+    # A machine-id of its own, as every EC2 instance has: left empty, systemd gave every container of
+    # this machine the same one (kubelet and node_prep's preflight rely on it being unique).
+    (merged / "etc" / "machine-id").write_text(uuid.uuid4().hex + "\n")
     (merged / "etc" / "hosts").write_text(f"127.0.0.1 localhost\n{address.split('/')[0]} {name}\n")
     # Sorts before the 80-container-host0.network that systemd ships, which would win otherwise.
     (merged / "etc" / "systemd" / "network" / "10-host0.network").write_text(
