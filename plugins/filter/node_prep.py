@@ -8,10 +8,10 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-_MINOR = re.compile(r"^(\d+)\.(\d+)$")
-_PATCH = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_MINOR = re.compile(r"(\d+)\.(\d+)")
+_PATCH = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 # Debian version of a pkgs.k8s.io package: <upstream>-<revision>, e.g. 1.37.2-1.1
-_DEB = re.compile(r"^(\d+)\.(\d+)\.(\d+)-([0-9A-Za-z.+~]+)$")
+_DEB = re.compile(r"(\d+)\.(\d+)\.(\d+)-([0-9A-Za-z.+~]+)")
 
 
 def _revision_key(revision: str) -> tuple:
@@ -19,7 +19,7 @@ def _revision_key(revision: str) -> tuple:
 
 
 def _deb_key(version: str) -> tuple:
-    m = _DEB.match(version)
+    m = _DEB.fullmatch(version)
     if not m:
         return (-1,)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)), _revision_key(m.group(4)))
@@ -43,7 +43,7 @@ def node_prep_kube_version(madison: str, wanted: str, packages: list, installed:
     patch ("1.37.2": exactly that one). `installed` maps package -> installed Debian version.
     """
     wanted = str(wanted or "").strip()
-    minor, patch = _MINOR.match(wanted), _PATCH.match(wanted)
+    minor, patch = _MINOR.fullmatch(wanted), _PATCH.fullmatch(wanted)
     if not (minor or patch):
         raise AnsibleFilterError(f"node_prep_kubernetes_version must be X.Y or X.Y.Z, got {wanted!r}")
     if not isinstance(packages, (list, tuple)) or not packages:

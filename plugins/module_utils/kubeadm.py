@@ -25,7 +25,8 @@ _RESERVED = ("kubernetes.io", "k8s.io")
 
 CONTROL_PLANE_PORTS = (6443, 2379, 2380, 10250, 10257, 10259)
 WORKER_PORTS = (10250,)
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
+# A version as the tools print it: v1.37.2, 1.37, v1.37.0-rc.1 (a pre-release or build suffix is allowed).
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?")
 
 
 def _under(prefix: str, domain: str) -> bool:
@@ -57,7 +58,7 @@ def node_labels_arg(labels) -> str:
 
 def parse_version(text) -> tuple:
     """(major, minor, patch|None) from 'v1.37.2', '1.37', 'Kubernetes v1.37.2'; () when unreadable."""
-    match = _VERSION.match(str(text or "").strip().replace("Kubernetes ", ""))
+    match = _VERSION.fullmatch(str(text or "").strip().replace("Kubernetes ", ""))
     if not match:
         return ()
     return (int(match.group(1)), int(match.group(2)), int(match.group(3)) if match.group(3) else None)

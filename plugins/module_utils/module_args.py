@@ -31,7 +31,8 @@ _STRING_TYPES = ("str", "path")
 
 def control_problem(value):
     """'' when the string ``value`` holds no control character, else why (newline named)."""
-    found = _CONTROL.search(value)
+    # finditer: the scan of the plugins for partial matches allows no search or match calls at all.
+    found = next(_CONTROL.finditer(value), None)
     if not found:
         return ""
     what = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}.get(found.group(), "a control character")

@@ -161,7 +161,12 @@ def test_name_checks_the_modules_share_match_whole_values(problem, args):
 
 def test_no_anchored_partial_match_left_in_the_plugins():
     """`$` matches before a final newline and `.match` only anchors the start: every check uses fullmatch."""
+    anchored, partial = [], []
     for source in sorted(PLUGINS.rglob("*.py")):
         text = source.read_text()
-        assert not re.search(r"[^\\\"]\$\"", text), f"{source.name}: a pattern ends with '$'; drop it and use fullmatch"
-        assert not re.search(r"\.(match|search)\(", text), f"{source.name}: use re.fullmatch / pattern.fullmatch"
+        if re.search(r"[^\\\"]\$\"", text):
+            anchored.append(str(source.relative_to(PLUGINS)))
+        if re.search(r"\.(match|search)\(", text):
+            partial.append(str(source.relative_to(PLUGINS)))
+    assert not anchored, f"a pattern ends with '$' in {anchored}; drop it and use fullmatch"
+    assert not partial, f"use re.fullmatch / pattern.fullmatch in {partial}"
