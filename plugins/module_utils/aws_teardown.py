@@ -5,7 +5,7 @@
 The platform is found by its tag (msa:platform=<name>): its VPCs, then everything inside them whether
 tagged or not (a run interrupted between a create and its tagging, load balancers and ENIs that
 Kubernetes made), plus tagged resources outside any VPC (Elastic IPs, key pairs, volumes, IAM roles and
-instance profiles, EKS clusters). The order walks the build backwards:
+instance profiles, EKS clusters) and untagged instance profiles that hold a tagged role. The order walks the build backwards:
 
     EKS node groups, clusters -> load balancers, target groups -> instances -> NAT gateways
     -> Elastic IPs -> leftover ENIs -> internet gateways -> subnets -> route tables
