@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import boto3
-import moto_server  # noqa: F401  (applies the fixes)
+import moto_server
 import pytest
 from moto import mock_aws
+from moto.ec2.models import instances
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,7 @@ def _options(client, instance_id):
 
 @mock_aws
 def test_modify_metadata_options_keeps_what_the_request_leaves_out():
+    assert instances.InstanceBackend.modify_instance_metadata_options is moto_server._modify_metadata  # importing applies the fixes
     client = boto3.client("ec2", region_name="ap-northeast-2")
     iid = _instance(client, HttpTokens="required", HttpPutResponseHopLimit=1, HttpEndpoint="enabled", InstanceMetadataTags="enabled")
     client.modify_instance_metadata_options(InstanceId=iid, HttpPutResponseHopLimit=2)
