@@ -18,7 +18,8 @@ description:
   - Host names are the C(Name) tags (C(<platform>-<pool>-<n>)); when two instances claim one name the
     oldest keeps it and the others become C(<name>_<instance-id>).
   - "Host variables: C(msa_instance_id), C(msa_region), C(msa_az), C(msa_instance_type),
-    C(msa_private_ip), C(msa_public_ip), C(msa_pool), C(msa_role), C(msa_tier), C(msa_api) (null unless an api pool),
+    C(msa_private_ip), C(msa_private_dns_name) (the Kubernetes node name, e.g. C(ip-10-0-4-12.ap-northeast-2.compute.internal)),
+    C(msa_public_ip), C(msa_pool), C(msa_role), C(msa_tier), C(msa_api) (null unless an api pool),
     C(msa_node_labels) (dict), C(msa_node_taints) (list of C(key)/C(value)/C(effect)) and C(ansible_host) (see O(ansible_host))."
   - "O(compose), O(groups) and O(keyed_groups) also see C(tags) (the instance tags as a dict), C(msa_state),
     C(msa_vpc_id), C(msa_subnet_id) and C(msa_launch_time), which are not stored as host variables to keep large

@@ -5,7 +5,7 @@
 The platform is found by its tag (msa:platform=<name>): its VPCs, then everything inside them whether
 tagged or not (a run interrupted between a create and its tagging, load balancers and ENIs that
 Kubernetes made), plus tagged resources outside any VPC (Elastic IPs, key pairs, volumes, IAM roles and
-instance profiles, EKS clusters). The order walks the build backwards:
+instance profiles, EKS clusters) and untagged instance profiles that hold a tagged role. The order walks the build backwards:
 
     EKS node groups, clusters -> load balancers, target groups -> instances -> NAT gateways
     -> Elastic IPs -> leftover ENIs -> internet gateways -> subnets -> route tables
@@ -241,19 +241,24 @@ class Teardown:
         return self._ec2("describe_network_interfaces", "NetworkInterfaces", Filters=[{"Name": "vpc-id", "Values": vpcs}])
 
     def _iam(self):
+        """Tagged instance profiles and roles, plus untagged profiles that hold a tagged role (built before
+        profiles were tagged: deleting only the role would leave the profile to be reused empty by a rebuild)."""
         if self.clients.iam is None:
             return [], []
-        profiles = []
-        for profile in pages(self.clients, self.clients.iam, "list_instance_profiles", "InstanceProfiles", token="Marker", out_token="Marker"):
-            # ListInstanceProfiles leaves tags out; GetInstanceProfile has them.
-            full = call(self.clients, self.clients.iam, "get_instance_profile", InstanceProfileName=profile["InstanceProfileName"])
-            if tags_of(full["InstanceProfile"]).get(TAG) == self.platform:
-                profiles.append(profile)
         roles = []
         for role in pages(self.clients, self.clients.iam, "list_roles", "Roles", token="Marker", out_token="Marker"):
             tags = call(self.clients, self.clients.iam, "list_role_tags", RoleName=role["RoleName"])
             if tags_of({"Tags": tags.get("Tags", [])}).get(TAG) == self.platform:
                 roles.append(role["RoleName"])
+        profiles = []
+        for profile in pages(self.clients, self.clients.iam, "list_instance_profiles", "InstanceProfiles", token="Marker", out_token="Marker"):
+            if any(r["RoleName"] in roles for r in profile.get("Roles", [])):
+                profiles.append(profile)
+                continue
+            # ListInstanceProfiles leaves tags out; GetInstanceProfile has them.
+            full = call(self.clients, self.clients.iam, "get_instance_profile", InstanceProfileName=profile["InstanceProfileName"])
+            if tags_of(full["InstanceProfile"]).get(TAG) == self.platform:
+                profiles.append(profile)
         return profiles, roles
 
     # ---------------------------------------------------------------- deletion

@@ -37,11 +37,13 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_net import (
 )
 from ansible_collections.msa.platform.plugins.module_utils.topology_plan import assemble, node_name
 from ansible_collections.msa.platform.plugins.module_utils.topology_schema import (
+    ENCAPSULATION_OVERHEAD,
     K8S_ROLES,
     MODES,
     ROLE_DEFAULTS,
     SCHEMA,
     SINGLE_POOL_ROLES,
+    VPC_MTU,
     shape,
 )
 from ansible_collections.msa.platform.plugins.module_utils.topology_services import (
@@ -49,7 +51,8 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_services imp
     odd_quorum,
 )
 
-K8S_VERSIONS = (28, 35)  # supported minor versions, inclusive
+K8S_VERSIONS = {"kubeadm": (31, 37), "eks": (28, 35)}  # supported minor versions per mode, inclusive
+K8S_VERSION_DEFAULT = {"kubeadm": "1.37", "eks": "1.30"}
 SERVICE_CIDR_DEFAULT = {"kubeadm": "10.96.0.0/12", "eks": "172.20.0.0/16"}
 # AWS tag keys and values: Unicode letters and digits, spaces and _ . : / = + - @
 _TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
@@ -71,6 +74,7 @@ def build_plan(topology, az_names=None):
     ctx.check_pools(topology.get("pools"))
     check_services(data.get("services"), topology.get("services"), ctx.role_counts(), errors)
     ctx.check_cluster_cidrs()
+    ctx.check_cluster_network()
     if errors:
         return None, errors
     return assemble(ctx), []
@@ -139,11 +143,25 @@ class _Context:
         k8s = self.data.get("kubernetes")
         if not isinstance(k8s, dict) or self.mode in (None, "none"):
             return
+        if "version" not in (self.raw.get("kubernetes") or {}):
+            k8s["version"] = K8S_VERSION_DEFAULT[self.mode]
         version = k8s.get("version")
         if isinstance(version, str):
             minor = int(version.split(".")[1])
-            if not K8S_VERSIONS[0] <= minor <= K8S_VERSIONS[1]:
-                self.err("kubernetes.version", f"{version!r} is not supported; use 1.{K8S_VERSIONS[0]} to 1.{K8S_VERSIONS[1]}")
+            low, high = K8S_VERSIONS[self.mode]
+            if not low <= minor <= high:
+                why = " (kubeadm mode renders the v1beta4 kubeadm API, which 1.31 introduced)" if self.mode == "kubeadm" else ""
+                self.err("kubernetes.version", f"{version!r} is not supported in {self.mode} mode; use \"1.{low}\" to \"1.{high}\"{why}")
+        calico = k8s.get("calico")
+        if self.mode == "kubeadm" and isinstance(calico, dict):
+            encapsulation, mtu = calico.get("encapsulation"), calico.get("mtu")
+            if encapsulation is not None:
+                overhead = ENCAPSULATION_OVERHEAD[encapsulation]
+                if mtu is None and "mtu" not in (self.raw.get("kubernetes", {}).get("calico") or {}):
+                    calico["mtu"] = VPC_MTU - overhead
+                elif mtu is not None and mtu + overhead > VPC_MTU:
+                    self.err("kubernetes.calico.mtu", f"{mtu} plus the {overhead} bytes {encapsulation} adds exceeds the VPC MTU {VPC_MTU}; "
+                             f"use at most {VPC_MTU - overhead}")
         if self.mode == "eks":
             public = k8s.get("endpoint_public_access")
             cidrs = k8s.get("public_access_cidrs") or []
@@ -195,6 +213,26 @@ class _Context:
                 self.err("kubernetes.service_cidr", f"{svc} overlaps the VPC {vpc}; pick a range outside it")
             if pod is not None and overlaps(svc, pod):
                 self.err("kubernetes.service_cidr", f"{svc} overlaps kubernetes.pod_cidr {pod}; the two must be disjoint")
+
+    def check_cluster_network(self) -> None:
+        """kubeadm: resolve control_plane_endpoint from the control-plane count; None encapsulation needs one subnet."""
+        k8s = self.data.get("kubernetes")
+        if self.mode != "kubeadm" or not isinstance(k8s, dict):
+            return
+        planes = sum(p["count"] for _dummy, p in self.pools if p["role"] == "control_plane")
+        endpoint = k8s.get("control_plane_endpoint")
+        if endpoint == "auto" and planes:
+            k8s["control_plane_endpoint"] = "node" if planes == 1 else "nlb"
+        elif endpoint == "node" and planes > 1:
+            self.err("kubernetes.control_plane_endpoint", f"node points every client at one control-plane node, but there are {planes}: losing "
+                     "it would take the API down; use nlb or local_proxy (or auto)")
+        calico = k8s.get("calico") if isinstance(k8s.get("calico"), dict) else {}
+        if calico.get("encapsulation") == "None":
+            subnets = {(p["tier"], az) for _dummy, p in self.pools if p["role"] in K8S_ROLES
+                       for az in self.azs[:min(p["count"], len(self.azs))]}
+            if len(subnets) > 1:
+                self.err("kubernetes.calico.encapsulation", "None routes pod traffic unencapsulated, which the VPC delivers only inside one "
+                         f"subnet, but the Kubernetes nodes span {len(subnets)} subnets (tiers x AZs); use VXLANCrossSubnet or IPIPCrossSubnet")
 
     # ------------------------------------------------------------ network
     def check_network(self, override) -> None:

@@ -7,7 +7,7 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import g
 from ansible_collections.msa.platform.plugins.module_utils.topology_net import az_suffix
 from ansible_collections.msa.platform.plugins.module_utils.topology_schema import K8S_ROLES, ROLE_DEFAULTS
 from ansible_collections.msa.platform.plugins.module_utils.topology_services import build_services
-from ansible_collections.msa.platform.plugins.module_utils.topology_sg import security_groups
+from ansible_collections.msa.platform.plugins.module_utils.topology_sg import native_routing, security_groups
 
 FIXED_GROUPS = ("k8s_cluster", "control_plane", "workers", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion")
 
@@ -24,7 +24,7 @@ def assemble(ctx) -> dict:
     if net["bastion"] and not any(p["role"] == "bastion" for p in pools):
         itype, volume, _dummy = ROLE_DEFAULTS["bastion"]
         pools.append({"name": "bastion", "role": "bastion", "count": 1, "instance_type": itype, "tier": "public",
-                      "volume_size": volume, "api": None, "namespace": None, "labels": {}, "taints": []})
+                      "volume_size": volume, "imds_hop_limit": 1, "api": None, "namespace": None, "labels": {}, "taints": []})
     roles = {p["role"] for p in pools}
     net = dict(net, bastion="bastion" in roles)
     ordered_tiers = list(net["tiers"])
@@ -34,10 +34,14 @@ def assemble(ctx) -> dict:
             subnets.append({"name": f"{name}-{tier}-{az_suffix(ctx.region, az)}", "tier": tier, "az": az, "az_index": idx,
                             "cidr": ctx.subnets[tier][idx], "public": tier == "public"})
     subnet_of = {(s["tier"], s["az_index"]): s["name"] for s in subnets}
-    groups_sg, per_role = security_groups(name, ctx.mode, roles, net, data["services"])
+    k8s = {"mode": ctx.mode}
+    if ctx.mode != "none":
+        k8s.update((k, v) for k, v in data["kubernetes"].items() if k != "mode")
+        k8s["cluster_name"] = name
+    groups_sg, per_role = security_groups(name, ctx.mode, roles, net, data["services"], k8s, _plane_subnets(pools, subnets))
     plan_pools, nodes = [], []
     for pool in pools:
-        plan_pools.append(_plan_pool(ctx.mode, pool, per_role[pool["role"]]))
+        plan_pools.append(_plan_pool(ctx.mode, pool, per_role[pool["role"]], k8s))
         if ctx.mode == "eks" and pool["role"] in K8S_ROLES:
             continue
         for n in range(1, pool["count"] + 1):
@@ -49,9 +53,6 @@ def assemble(ctx) -> dict:
     nodes_by_role = {}
     for node in nodes:
         nodes_by_role.setdefault(node["role"], []).append(node["name"])
-    k8s = {"mode": ctx.mode}
-    if ctx.mode != "none":
-        k8s.update((k, v) for k, v in data["kubernetes"].items() if k != "mode")
     tags = {"msa:platform": name}
     tags.update(sorted(data["tags"].items()))
     return {
@@ -70,15 +71,23 @@ def assemble(ctx) -> dict:
     }
 
 
-def _plan_pool(mode: str, pool: dict, sgs: list) -> dict:
+def _plan_pool(mode: str, pool: dict, sgs: list, kubernetes: dict) -> dict:
     k8s = pool["role"] in K8S_ROLES
-    out = {key: pool[key] for key in ("name", "role", "count", "instance_type", "tier", "volume_size")}
+    out = {key: pool[key] for key in ("name", "role", "count", "instance_type", "tier", "volume_size", "imds_hop_limit")}
+    # Calico's native routing sends pod addresses from and to the nodes: EC2 drops those unless the check is off.
+    out["source_dest_check"] = not (k8s and mode == "kubeadm" and native_routing(kubernetes["calico"]["encapsulation"]))
     out.update(security_groups=list(sgs), kubernetes=k8s, managed=mode == "eks" and k8s,
                api=pool["api"], namespace=pool["namespace"], labels=dict(sorted(pool["labels"].items())),
                taints=[{"key": t["key"], "value": t["value"], "effect": t["effect"]} for t in pool["taints"]])
     if out["managed"]:
         out.update(capacity_type=pool["capacity_type"], min_size=pool["min_size"], max_size=pool["max_size"])
     return out
+
+
+def _plane_subnets(pools: list, subnets: list) -> list:
+    """CIDRs of the control-plane pool's tier (where the API load balancer lives), in AZ order."""
+    tiers = [p["tier"] for p in pools if p["role"] == "control_plane"]
+    return [s["cidr"] for s in subnets if tiers and s["tier"] == tiers[0]]
 
 
 def _groups(pools: list, nodes: list) -> dict:

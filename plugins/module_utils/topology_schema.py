@@ -23,6 +23,11 @@ TIERS = ("public", "app", "data", "mgmt", "mq")
 MODES = ("kubeadm", "eks", "none")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 ANY_MODE = ("kubeadm", "eks")
+ENDPOINTS = ("auto", "node", "nlb", "local_proxy")
+ENCAPSULATIONS = ("VXLANCrossSubnet", "IPIPCrossSubnet", "VXLAN", "IPIP", "None")
+# Bytes each Calico encapsulation adds to a packet; the pod MTU is the VPC's jumbo-frame MTU minus it.
+VPC_MTU = 9001
+ENCAPSULATION_OVERHEAD = {"VXLANCrossSubnet": 50, "VXLAN": 50, "IPIPCrossSubnet": 20, "IPIP": 20, "None": 0}
 
 # Per-role defaults of a pool: instance type, volume size (GiB), preferred tiers (first one listed wins).
 ROLE_DEFAULTS = {
@@ -107,6 +112,8 @@ _POOL = _f("dict", "A pool of identical EC2 nodes.", fields=(
     ("capacity_type", _f("str", "EKS managed node group capacity.", "ON_DEMAND", choices=("ON_DEMAND", "SPOT"), modes=("eks",))),
     ("min_size", _f("int", "EKS node group minimum size.", Dynamic("count"), minimum=0, maximum=100, modes=("eks",))),
     ("max_size", _f("int", "EKS node group maximum size.", Dynamic("count"), minimum=1, maximum=100, modes=("eks",))),
+    ("imds_hop_limit", _f("int", "IMDSv2 response hop limit: 1 keeps the node's IAM credentials from pods; raise it only for a pool "
+                          "whose pods must reach IMDS themselves.", 1, minimum=1, maximum=64)),
 ))
 
 _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
@@ -124,11 +131,24 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("tags", _f("map", "Extra AWS tags on every resource (not Name, aws:*, msa:*); values may be empty.", {}, item=_f("str", "Tag value.", allow_empty=True))),
     ("kubernetes", _f("dict", "The Kubernetes cluster.", {}, fields=(
         ("mode", _f("str", "kubeadm (self-managed), eks (managed) or none (no cluster).", "kubeadm", choices=MODES)),
-        ("version", _f("str", "Kubernetes minor version, quoted: \"1.30\".", "1.30", modes=ANY_MODE,
-                       pattern=r"1\.[0-9]{2}", pattern_hint="'1.<minor>' quoted, e.g. \"1.30\"")),
+        ("version", _f("str", "Kubernetes minor version, quoted: \"1.37\".", Dynamic("kubeadm: 1.37; eks: 1.30"), modes=ANY_MODE,
+                       pattern=r"1\.[0-9]{2}", pattern_hint="'1.<minor>' quoted, e.g. \"1.37\"")),
         ("cni", _f("str", "CNI plugin installed by the platform.", "calico", choices=("calico",), modes=("kubeadm",))),
         ("pod_cidr", _f("cidr", "Pod network; one /24 per node is carved from it.", "192.168.0.0/16", modes=("kubeadm",))),
         ("service_cidr", _f("cidr", "Service ClusterIP range.", Dynamic("kubeadm: 10.96.0.0/12; eks: 172.20.0.0/16"), modes=ANY_MODE)),
+        ("control_plane_endpoint", _f("str", "How clients reach the API: auto (1 control plane: node, 3+: nlb), node (the one control-plane "
+                                      "node), nlb (internal NLB <platform>-api), local_proxy (a proxy on every node).", "auto",
+                                      choices=ENDPOINTS, modes=("kubeadm",))),
+        ("api_port", _f("int", "Port of the Kubernetes API on the control-plane nodes and the NLB.", 6443, minimum=1024, maximum=65535,
+                        modes=("kubeadm",))),
+        ("node_name", _f("str", "What Kubernetes names a node: its EC2 private DNS name (what cloud-provider-aws requires).", "private_dns",
+                         choices=("private_dns",), modes=("kubeadm",))),
+        ("calico", _f("dict", "Calico networking.", {}, modes=("kubeadm",), fields=(
+            ("encapsulation", _f("str", "Pod traffic between nodes: *CrossSubnet encapsulates only across subnets (native inside one), "
+                                 "VXLAN/IPIP always, None never (one subnet only).", "VXLANCrossSubnet", choices=ENCAPSULATIONS)),
+            ("mtu", _f("int", "Pod interface MTU.", Dynamic("9001 minus the encapsulation overhead (VXLAN 50, IPIP 20, None 0)"),
+                       minimum=1280, maximum=VPC_MTU)),
+        ))),
         ("endpoint_public_access", _f("bool", "Expose the EKS API endpoint publicly (to public_access_cidrs only).", False, modes=("eks",))),
         ("public_access_cidrs", _f("list", "CIDRs allowed to reach a public EKS endpoint.", [], item=_f("cidr", "CIDR."), modes=("eks",))),
     ))),

@@ -61,8 +61,40 @@ class _Builder:
         return [*rules, _rule("tcp", port, self.sg(own), f"{what} between {own} nodes")]
 
 
-def security_groups(name: str, mode: str, roles: set, network: dict, services: dict):
-    """(list of security groups, {role: [group names its pools carry]})."""
+def calico_rules(encapsulation: str, cluster: str, pod_cidr: str) -> list:
+    """Ingress the Calico encapsulation needs between cluster nodes (tcp 5473: the Tigera operator always runs Typha).
+
+    VXLAN / IPIP encapsulate all pod traffic (udp 4789 / IP protocol 4; IPIP routes are shared over BGP, tcp 179).
+    *CrossSubnet and None route pod traffic natively inside a subnet: packets from pod addresses, and from nodes to
+    pods, on any port, so all traffic from the cluster group and the pod CIDR (instances with the source/destination
+    check on cannot send from pod addresses, so only cluster nodes can).
+    """
+    rules = [_rule("tcp", 5473, cluster, "Calico Typha")]
+    if encapsulation in ("VXLAN", "VXLANCrossSubnet"):
+        rules.append(_rule("udp", 4789, cluster, "Calico VXLAN"))
+    if encapsulation in ("IPIP", "IPIPCrossSubnet"):
+        rules.append(_rule("4", (-1, -1), cluster, "Calico IP-in-IP"))
+    if encapsulation in ("IPIP", "IPIPCrossSubnet", "None"):
+        rules.append(_rule("tcp", 179, cluster, "Calico BGP"))
+    if native_routing(encapsulation):
+        rules = [_rule("-1", (-1, -1), cluster, "node and pod traffic Calico routes natively inside a subnet"),
+                 _rule("-1", (-1, -1), pod_cidr, "pod addresses Calico routes natively inside a subnet", from_cidr=True)]
+    return rules
+
+
+def native_routing(encapsulation: str) -> bool:
+    """Whether Calico sends pod traffic unencapsulated (so the nodes need the source/destination check off)."""
+    return encapsulation in ("VXLANCrossSubnet", "IPIPCrossSubnet", "None")
+
+
+def security_groups(name: str, mode: str, roles: set, network: dict, services: dict, kubernetes: dict | None = None,
+                    api_lb_cidrs: list | None = None):
+    """(list of security groups, {role: [group names its pools carry]}).
+
+    kubernetes: the plan's kubernetes section (kubeadm: calico encapsulation, pod CIDR, API endpoint and port);
+    api_lb_cidrs: subnets of the API load balancer (control_plane_endpoint nlb).
+    """
+    kubernetes = kubernetes or {}
     b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles)
     k8s = mode != "none"
     app = k8s and bool(roles & {"worker", "api"})
@@ -80,22 +112,23 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
         if mode == "eks":
             rules = [_rule("-1", (-1, -1), cluster, "node to node and pod traffic (VPC CNI)"), nodeport]
         else:
-            rules = [
-                _rule("tcp", 10250, cluster, "kubelet API"),
-                _rule("tcp", 179, cluster, "Calico BGP"),
-                _rule("4", (-1, -1), cluster, "Calico IP-in-IP"),
-                _rule("udp", 4789, cluster, "Calico VXLAN"),
-                _rule("tcp", 5473, cluster, "Calico Typha"),
-                _rule("tcp", (30000, 32767), cluster, "NodePort services inside the cluster"),
-                nodeport,
-                _rule("tcp", 10256, b.sg("lb"), "kube-proxy health checks from the load balancer"),
-            ]
+            calico = kubernetes.get("calico") or {}
+            rules = calico_rules(calico.get("encapsulation", "VXLANCrossSubnet"), cluster, kubernetes.get("pod_cidr", "192.168.0.0/16"))
+            if not native_routing(calico.get("encapsulation", "VXLANCrossSubnet")):
+                rules = [_rule("tcp", 10250, cluster, "kubelet API"), *rules,
+                         _rule("tcp", (30000, 32767), cluster, "NodePort services inside the cluster")]
+            rules += [nodeport, _rule("tcp", 10256, b.sg("lb"), "kube-proxy health checks from the load balancer")]
         b.add("k8s", "Kubernetes cluster nodes", rules)
         if mode == "kubeadm" and "control_plane" in roles:
             plane = b.sg("control-plane")
-            b.add("control-plane", "Kubernetes control plane", [
-                _rule("tcp", 6443, cluster, "Kubernetes API from cluster nodes"),
-                _rule("tcp", (2379, 2380), plane, "etcd between control-plane nodes")])
+            port = kubernetes.get("api_port", 6443)
+            rules = [_rule("tcp", port, cluster, "Kubernetes API from cluster nodes")]
+            if kubernetes.get("control_plane_endpoint") == "nlb":
+                # The NLB forwards with its own addresses (client IP preservation off: a control-plane node reaching
+                # the API through the NLB may land on itself) and health-checks from them, inside its subnets.
+                rules += [_rule("tcp", port, cidr, "Kubernetes API through the internal NLB and its health checks", from_cidr=True)
+                          for cidr in api_lb_cidrs or []]
+            b.add("control-plane", "Kubernetes control plane", [*rules, _rule("tcp", (2379, 2380), plane, "etcd between control-plane nodes")])
         if app:
             b.add("app", "Nodes that run application pods: the clients data services trust", [])
     if "postgresql" in roles:

@@ -80,7 +80,9 @@ plan:
     kubernetes:
       description: Cluster settings with defaults filled in; only the keys of the chosen mode.
       type: dict
-      sample: {"mode": "kubeadm", "version": "1.30", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12"}
+      sample: {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12",
+               "control_plane_endpoint": "node", "api_port": 6443, "node_name": "private_dns",
+               "calico": {"encapsulation": "VXLANCrossSubnet", "mtu": 8951}, "cluster_name": "ecoeco"}
     network:
       description: VPC, resolved AZ names and one subnet per tier per AZ.
       type: dict

@@ -47,6 +47,7 @@ def test_list_matches_the_plan_groups_and_hostvars(ecoeco):
         hv, raw = hostvars[node["name"]], ids[node["name"]]
         assert hv["msa_instance_id"] == raw["InstanceId"]
         assert hv["msa_private_ip"] == raw["PrivateIpAddress"] == hv["ansible_host"]  # no bastion, no public IP
+        assert hv["msa_private_dns_name"] == raw["PrivateDnsName"] and raw["PrivateDnsName"].startswith("ip-")  # the node name
         assert (hv["msa_pool"], hv["msa_role"], hv["msa_tier"], hv["msa_az"]) == (node["pool"], node["role"], node["tier"], node["az"])
         assert hv["msa_instance_type"] == node["instance_type"] and hv["msa_api"] == api[node["pool"]]
         assert hv["msa_node_labels"] == node["labels"] and hv["msa_node_taints"] == node["taints"]

@@ -11,6 +11,7 @@ from ansible_collections.msa.platform.plugins.module_utils.aws_cluster_inventory
     encode_labels,
     encode_taints,
     host_groups,
+    host_vars,
     instance_record,
     node_tags,
 )
@@ -51,7 +52,8 @@ def instance(name, role, pool, tier="app", az="ap-northeast-2a", ip="10.0.4.10",
     if taints:
         tags["msa:taints"] = taints
     inst = {"InstanceId": f"i-{name}-{launch}", "InstanceType": "t3.small", "State": {"Name": "running"}, "Placement": {"AvailabilityZone": az},
-            "PrivateIpAddress": ip, "VpcId": "vpc-1", "SubnetId": "subnet-1",
+            "PrivateIpAddress": ip, "PrivateDnsName": "ip-" + ip.replace(".", "-") + ".ap-northeast-2.compute.internal",
+            "VpcId": "vpc-1", "SubnetId": "subnet-1",
             "LaunchTime": datetime.datetime(2026, 1, 1, 0, launch, tzinfo=datetime.UTC),
             "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
     if public:
@@ -63,6 +65,9 @@ def test_record_keeps_only_what_the_inventory_uses():
     rec = instance("p-auth-1", "api", "auth", api="auth", public="203.0.113.9")
     assert rec["id"] == "i-p-auth-1-0" and rec["public_ip"] == "203.0.113.9" and rec["launch_time"] == "2026-01-01T00:00:00+00:00"
     assert rec["tags"]["msa:api"] == "auth" and "Placement" not in rec
+    assert host_vars(rec)["msa_private_dns_name"] == "ip-" + rec["private_ip"].replace(".", "-") + ".ap-northeast-2.compute.internal"
+    # an instance EC2 has not given a DNS name yet (pending) answers "": no name rather than an empty one
+    assert host_vars(instance_record({"InstanceId": "i-1", "PrivateDnsName": ""}, "ap-northeast-2"))["msa_private_dns_name"] is None
 
 
 def test_groups_follow_the_plan_names():

@@ -80,6 +80,25 @@ def test_find_lists_untagged_load_balancers_and_target_groups_of_the_vpc_only(aw
     assert all("ecoeco" in item for kind in ("load_balancers", "classic_load_balancers", "target_groups") for item in found[kind])
 
 
+def test_untagged_profile_holding_a_platform_role_is_deleted_with_it(aws):
+    """Profiles made before they were tagged (issue 12 item 7): found through their role, so a rebuild never reuses one
+    emptied by the role's deletion; another platform's untagged profile stays."""
+    tag = [{"Key": "msa:platform", "Value": "ecoeco"}]
+    aws.iam.create_role(RoleName="ecoeco-node", AssumeRolePolicyDocument="{}", Tags=tag)
+    aws.iam.create_instance_profile(InstanceProfileName="ecoeco-node")
+    aws.iam.add_role_to_instance_profile(InstanceProfileName="ecoeco-node", RoleName="ecoeco-node")
+    aws.iam.create_role(RoleName="courm-node", AssumeRolePolicyDocument="{}")
+    aws.iam.create_instance_profile(InstanceProfileName="courm-node")
+    aws.iam.add_role_to_instance_profile(InstanceProfileName="courm-node", RoleName="courm-node")
+    found = Teardown(aws, "ecoeco").find()
+    assert [p["id"] for p in found["instance_profiles"]] == ["ecoeco-node"] and [r["id"] for r in found["iam_roles"]] == ["ecoeco-node"]
+    teardown = Teardown(aws, "ecoeco", poll=0)
+    teardown.run()
+    assert [p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]] == ["courm-node"]
+    assert [r["RoleName"] for r in aws.iam.list_roles()["Roles"]] == ["courm-node"]
+    assert teardown.sweep() == []
+
+
 def test_run_deletes_the_platform_only_and_a_second_run_does_nothing(aws):
     build(aws.ec2, "ecoeco", "10.0.0.0/16")
     other = build(aws.ec2, "courm", "10.10.0.0/16")

@@ -46,8 +46,10 @@ def test_examples_are_all_there():
 def test_ecoeco_is_fourteen_nodes_with_one_dedicated_node_per_api():
     plan = example("ecoeco-kubeadm")
     assert len(plan["nodes"]) == 14
-    assert plan["kubernetes"] == {"mode": "kubeadm", "version": "1.30", "cni": "calico", "pod_cidr": "192.168.0.0/16",
-                                  "service_cidr": "10.96.0.0/12"}
+    assert plan["kubernetes"] == {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16",
+                                  "service_cidr": "10.96.0.0/12", "control_plane_endpoint": "node", "api_port": 6443,
+                                  "node_name": "private_dns", "calico": {"encapsulation": "VXLANCrossSubnet", "mtu": 8951},
+                                  "cluster_name": "ecoeco"}
     master = plan["groups"]["control_plane"]
     assert master == ["ecoeco-master-1"]
     assert next(n for n in plan["nodes"] if n["name"] == "ecoeco-master-1")["instance_type"] == "t3.large"
@@ -252,6 +254,85 @@ def test_eks_security_groups():
             "description": "node to node and pod traffic (VPC CNI)"} in sgs["shop-k8s"]["rules"]
     assert "shop-monitoring" not in sgs
     assert all(r["from_port"] != 9187 for r in sgs["shop-postgresql"]["rules"])  # no monitoring, no exporter rule
+
+
+def _ports(rules):
+    """{(proto, from_port, source)} of a rule list: what a security group lets in, from where."""
+    return {(r["proto"], r["from_port"], r.get("source_group") or r.get("cidr")) for r in rules}
+
+
+CALICO_INGRESS = {
+    # encapsulation: (ingress of shop-k8s from the cluster and the pod CIDR, source/dest check of Kubernetes pools, mtu)
+    "VXLAN": ({("tcp", 10250, "shop-k8s"), ("tcp", 5473, "shop-k8s"), ("udp", 4789, "shop-k8s"), ("tcp", 30000, "shop-k8s")}, True, 8951),
+    "IPIP": ({("tcp", 10250, "shop-k8s"), ("tcp", 5473, "shop-k8s"), ("4", -1, "shop-k8s"), ("tcp", 179, "shop-k8s"),
+              ("tcp", 30000, "shop-k8s")}, True, 8981),
+    "VXLANCrossSubnet": ({("-1", -1, "shop-k8s"), ("-1", -1, "192.168.0.0/16")}, False, 8951),
+    "IPIPCrossSubnet": ({("-1", -1, "shop-k8s"), ("-1", -1, "192.168.0.0/16")}, False, 8981),
+    "None": ({("-1", -1, "shop-k8s"), ("-1", -1, "192.168.0.0/16")}, False, 9001),
+}
+
+
+@pytest.mark.parametrize("encapsulation", sorted(CALICO_INGRESS))
+def test_calico_encapsulation_opens_only_what_it_needs(encapsulation):
+    t = kubeadm()
+    net(t)["azs"] = 1  # None needs one subnet
+    t["kubernetes"] = {"calico": {"encapsulation": encapsulation}}
+    plan = plan_of(t)
+    ingress, check, mtu = CALICO_INGRESS[encapsulation]
+    assert plan["kubernetes"]["calico"] == {"encapsulation": encapsulation, "mtu": mtu}
+    k8s = {g["name"]: g for g in plan["security_groups"]}["shop-k8s"]
+    from_lb = {("tcp", 30000, "shop-lb"), ("tcp", 10256, "shop-lb")}
+    assert _ports(k8s["rules"]) == ingress | from_lb
+    for p in plan["pools"]:
+        assert p["source_dest_check"] is (check if p["kubernetes"] else True), p["name"]
+        assert p["imds_hop_limit"] == 1
+
+
+def test_calico_mtu_given_is_kept():
+    t = kubeadm()
+    t["kubernetes"] = {"calico": {"mtu": 1450}}
+    assert plan_of(t)["kubernetes"]["calico"] == {"encapsulation": "VXLANCrossSubnet", "mtu": 1450}
+
+
+@pytest.mark.parametrize(("count", "given", "resolved"), [
+    (1, None, "node"), (3, None, "nlb"), (5, "auto", "nlb"), (1, "nlb", "nlb"), (3, "local_proxy", "local_proxy"), (1, "node", "node")])
+def test_control_plane_endpoint_resolves(count, given, resolved):
+    t = kubeadm()
+    pool(t, "cp")["count"] = count
+    if given:
+        t["kubernetes"] = {"control_plane_endpoint": given}
+    plan = plan_of(t)
+    assert plan["kubernetes"]["control_plane_endpoint"] == resolved
+    assert plan["kubernetes"]["api_port"] == 6443 and plan["kubernetes"]["node_name"] == "private_dns"
+    assert plan["kubernetes"]["cluster_name"] == "shop"
+    plane = {g["name"]: g for g in plan["security_groups"]}["shop-control-plane"]
+    app = [s["cidr"] for s in plan["network"]["subnets"] if s["tier"] == "app"]
+    nlb = {("tcp", 6443, cidr) for cidr in app}
+    assert _ports(plane["rules"]) == {("tcp", 6443, "shop-k8s"), ("tcp", 2379, "shop-control-plane")} | (nlb if resolved == "nlb" else set())
+
+
+def test_api_port_moves_every_api_rule():
+    t = kubeadm()
+    pool(t, "cp")["count"] = 3
+    t["kubernetes"] = {"api_port": 8443}
+    plane = {g["name"]: g for g in plan_of(t)["security_groups"]}["shop-control-plane"]
+    assert {r["from_port"] for r in plane["rules"]} == {8443, 2379}
+
+
+def test_imds_hop_limit_is_per_pool():
+    t = kubeadm()
+    pool(t, "general")["imds_hop_limit"] = 2
+    plan = plan_of(t)
+    assert {p["name"]: p["imds_hop_limit"] for p in plan["pools"]} == {p["name"]: 2 if p["name"] == "general" else 1 for p in plan["pools"]}
+
+
+def test_eks_keeps_its_version_default_and_has_no_kubeadm_keys():
+    t = eks()
+    del t["kubernetes"]["version"]
+    k8s = plan_of(t)["kubernetes"]
+    assert k8s["version"] == "1.30" and k8s["cluster_name"] == "shop"
+    assert not {"control_plane_endpoint", "api_port", "node_name", "calico"} & set(k8s)
+    assert all(p["source_dest_check"] for p in plan_of(t)["pools"])
 
 
 def test_mode_none_has_no_cluster_groups():
