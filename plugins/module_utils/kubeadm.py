@@ -164,7 +164,7 @@ def kubernetes_version(target: str, installed: str) -> str:
 
 def node_names(hostvars: dict, hosts: list) -> dict:
     """inventory host -> Kubernetes node name: the instance's private DNS name, else the host name."""
-    return {h: str((hostvars.get(h) or {}).get("private_dns_name") or h) for h in hosts}
+    return {h: str((hostvars.get(h) or {}).get("msa_private_dns_name") or h) for h in hosts}
 
 
 def rename_nodes(nodes: list, names: dict) -> list:

@@ -29,13 +29,13 @@ def state(admin=False, kubelet=False):
 
 INVENTORY = {
     "shop-master-1": {"groups": ["k8s_cluster", "control_plane"], "msa_private_ip": "10.0.4.10", "ansible_host": "203.0.113.10",
-                      "private_dns_name": "ip-10-0-4-10.ap-northeast-2.compute.internal"},
+                      "msa_private_dns_name": "ip-10-0-4-10.ap-northeast-2.compute.internal"},
     "shop-master-2": {"groups": ["k8s_cluster", "control_plane"], "msa_private_ip": "10.0.5.10", "ansible_host": "10.0.5.10",
-                      "private_dns_name": "ip-10-0-5-10.ap-northeast-2.compute.internal"},
+                      "msa_private_dns_name": "ip-10-0-5-10.ap-northeast-2.compute.internal"},
     "shop-master-3": {"groups": ["k8s_cluster", "control_plane"], "msa_private_ip": "10.0.4.11", "ansible_host": "10.0.4.11",
-                      "private_dns_name": "ip-10-0-4-11.ap-northeast-2.compute.internal"},
+                      "msa_private_dns_name": "ip-10-0-4-11.ap-northeast-2.compute.internal"},
     "shop-auth-1": {"groups": ["k8s_cluster", "workers"], "msa_private_ip": "10.0.4.20", "ansible_host": "10.0.4.20",
-                    "private_dns_name": "ip-10-0-4-20.ap-northeast-2.compute.internal"},
+                    "msa_private_dns_name": "ip-10-0-4-20.ap-northeast-2.compute.internal"},
 }
 PLAN_NODES = [
     {"name": "shop-master-1", "labels": {}, "taints": []},

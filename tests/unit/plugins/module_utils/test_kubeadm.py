@@ -130,7 +130,7 @@ def test_registration_taints_add_the_control_plane_taint_once():
 
 
 def test_node_names_and_rename():
-    hostvars = {"a": {"private_dns_name": "ip-10-0-0-1.x.internal"}, "b": {}}
+    hostvars = {"a": {"msa_private_dns_name": "ip-10-0-0-1.x.internal"}, "b": {}}
     names = kubeadm.node_names(hostvars, ["a", "b"])
     assert names == {"a": "ip-10-0-0-1.x.internal", "b": "b"}
     plan = [{"name": "a", "labels": {"x": "1"}}, {"name": "b"}, {"name": "db-1"}]
