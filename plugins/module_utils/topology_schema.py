@@ -23,6 +23,8 @@ TIERS = ("public", "app", "data", "mgmt", "mq")
 MODES = ("kubeadm", "eks", "none")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 ANY_MODE = ("kubeadm", "eks")
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+EKS_AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD")
 
 # Per-role defaults of a pool: instance type, volume size (GiB), preferred tiers (first one listed wins).
 ROLE_DEFAULTS = {
@@ -104,6 +106,13 @@ _POOL = _f("dict", "A pool of identical EC2 nodes.", fields=(
     ("capacity_type", _f("str", "EKS managed node group capacity.", "ON_DEMAND", choices=("ON_DEMAND", "SPOT"), modes=("eks",))),
     ("min_size", _f("int", "EKS node group minimum size.", Dynamic("count"), minimum=0, maximum=100, modes=("eks",))),
     ("max_size", _f("int", "EKS node group maximum size.", Dynamic("count"), minimum=1, maximum=100, modes=("eks",))),
+    ("ami_type", _f("str", "EKS node group AMI type (Amazon Linux 2023; EKS publishes no AL2 AMIs for 1.33+).",
+                    Dynamic("AL2023_ARM_64_STANDARD for Graviton types (t4g, m7g...), else AL2023_x86_64_STANDARD"),
+                    choices=EKS_AMI_TYPES, modes=("eks",))),
+    ("max_unavailable", _f("int", "EKS node group update_config: nodes replaced at once during an update.", 1,
+                           minimum=1, maximum=100, modes=("eks",))),
+    ("imds_hop_limit", _f("int", "IMDSv2 hop limit of the node group's launch template; 1 keeps pods away from the node's "
+                          "credentials, 2 lets pods without IRSA reach IMDS.", 1, minimum=1, maximum=64, modes=("eks",))),
 ))
 
 _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
@@ -121,13 +130,18 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("tags", _f("map", "Extra AWS tags on every resource (not Name, aws:*, msa:*).", {}, item=_f("str", "Tag value."))),
     ("kubernetes", _f("dict", "The Kubernetes cluster.", {}, fields=(
         ("mode", _f("str", "kubeadm (self-managed), eks (managed) or none (no cluster).", "kubeadm", choices=MODES)),
-        ("version", _f("str", "Kubernetes minor version, quoted: \"1.30\".", "1.30", modes=ANY_MODE,
-                       pattern=r"^1\.[0-9]{2}$", pattern_hint="'1.<minor>' quoted, e.g. \"1.30\"")),
+        ("version", _f("str", "Kubernetes minor version, quoted: \"1.35\".", Dynamic("kubeadm: 1.30; eks: 1.35"), modes=ANY_MODE,
+                       pattern=r"^1\.[0-9]{2}$", pattern_hint="'1.<minor>' quoted, e.g. \"1.35\"")),
         ("cni", _f("str", "CNI plugin installed by the platform.", "calico", choices=("calico",), modes=("kubeadm",))),
         ("pod_cidr", _f("cidr", "Pod network; one /24 per node is carved from it.", "192.168.0.0/16", modes=("kubeadm",))),
         ("service_cidr", _f("cidr", "Service ClusterIP range.", Dynamic("kubeadm: 10.96.0.0/12; eks: 172.20.0.0/16"), modes=ANY_MODE)),
         ("endpoint_public_access", _f("bool", "Expose the EKS API endpoint publicly (to public_access_cidrs only).", False, modes=("eks",))),
         ("public_access_cidrs", _f("list", "CIDRs allowed to reach a public EKS endpoint.", [], item=_f("cidr", "CIDR."), modes=("eks",))),
+        ("endpoint_private_access", _f("bool", "Reach the EKS API endpoint from inside the VPC (nodes, bastion).", True, modes=("eks",))),
+        ("logging", _f("list", "EKS control-plane log types sent to CloudWatch Logs.", ["api", "audit", "authenticator"],
+                       item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
+        ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
+                                "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),

@@ -254,6 +254,21 @@ def test_eks_security_groups():
     assert all(r["from_port"] != 9187 for r in sgs["shop-postgresql"]["rules"])  # no monitoring, no exporter rule
 
 
+def test_eks_defaults():
+    topo = eks()
+    del topo["kubernetes"]["version"]
+    pool(topo, "general")["instance_type"] = "t4g.medium"
+    plan = plan_of(topo)
+    k8s = plan["kubernetes"]
+    assert (k8s["version"], k8s["endpoint_private_access"], k8s["logging"], k8s["admin_principals"]) == (
+        "1.35", True, ["api", "audit", "authenticator"], [])
+    managed = {p["name"]: p for p in plan["pools"] if p["managed"]}
+    assert managed["general"]["ami_type"] == "AL2023_ARM_64_STANDARD"
+    assert {p["ami_type"] for n, p in managed.items() if n != "general"} == {"AL2023_x86_64_STANDARD"}
+    assert {(p["max_unavailable"], p["imds_hop_limit"]) for p in managed.values()} == {(1, 1)}
+    assert all("ami_type" not in p for p in plan["pools"] if not p["managed"])
+
+
 def test_mode_none_has_no_cluster_groups():
     t = {"name": "data", "region": "eu-west-1", "kubernetes": {"mode": "none"}, "network": {"admin_cidrs": ["203.0.113.0/24"]},
          "pools": [{"name": "pg", "role": "postgresql"}]}

@@ -26,7 +26,7 @@ def eks() -> dict:
     return {
         "name": "shop",
         "region": "us-east-1",
-        "kubernetes": {"mode": "eks", "version": "1.31"},
+        "kubernetes": {"mode": "eks", "version": "1.35"},
         "network": {"admin_cidrs": ["203.0.113.0/24"]},
         "pools": [
             {"name": "general", "role": "worker", "count": 2},
