@@ -1,0 +1,19 @@
+"""Fidelity fixes and extensions applied to moto before the emulator serves a request.
+
+Each submodule fixes or extends one service and exposes `apply()`, which is idempotent. `apply_all()`
+applies them all; scripts/moto_server.py calls it before starting moto's server, and unit tests call
+it before `moto.mock_aws` so the in-process mock behaves like the emulator.
+
+- ec2_rules: security group rules for protocols without ports (Calico IP-in-IP).
+- eks: what moto 5.2.5 lacks or gets wrong for EKS (README, "Emulator extensions").
+"""
+from __future__ import annotations
+
+from . import ec2_rules, eks
+
+FIXES = (ec2_rules, eks)
+
+
+def apply_all() -> None:
+    for fix in FIXES:
+        fix.apply()
