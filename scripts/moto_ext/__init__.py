@@ -6,12 +6,13 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 
 - ec2_rules: security group rules for protocols without ports (Calico IP-in-IP).
 - eks: what moto 5.2.5 lacks or gets wrong for EKS (README, "Emulator extensions").
+- iam_oidc: adding and removing client IDs of an OpenID Connect provider.
 """
 from __future__ import annotations
 
-from . import ec2_rules, eks
+from . import ec2_rules, eks, iam_oidc
 
-FIXES = (ec2_rules, eks)
+FIXES = (ec2_rules, eks, iam_oidc)
 
 
 def apply_all() -> None:
