@@ -79,6 +79,13 @@ def updates(eks, cluster: str) -> dict:
     return out
 
 
+def default_versions(eks, kubernetes_version: str) -> dict:
+    """{add-on: the version DescribeAddonVersions marks default for that Kubernetes minor} of the five add-ons."""
+    catalogue = eks.describe_addon_versions(kubernetesVersion=kubernetes_version)["addons"]
+    return {a["addonName"]: next(v["addonVersion"] for v in a["addonVersions"] if any(c["defaultVersion"] for c in v["compatibilities"]))
+            for a in catalogue if a["addonName"] in ADDONS}
+
+
 def eks_left(name: str, region: str) -> list:
     """EKS, IAM and launch-template resources of the platform still there (teardown must leave none)."""
     eks, iam, ec2 = client("eks", region), client("iam", region), client("ec2", region)
@@ -136,10 +143,7 @@ def test_courm_eks_builds_everything_converges_and_tears_down(network_emulator, 
 
     addons = {a: eks.describe_addon(clusterName="courm", addonName=a)["addon"] for a in eks.list_addons(clusterName="courm")["addons"]}
     assert set(addons) == ADDONS
-    catalogue = eks.describe_addon_versions(kubernetesVersion="1.35")["addons"]
-    defaults = {a["addonName"]: next(v["addonVersion"] for v in a["addonVersions"]
-                                     if any(c["defaultVersion"] for c in v["compatibilities"])) for a in catalogue}
-    assert {a: addons[a]["addonVersion"] for a in addons} == {a: defaults[a] for a in addons}
+    assert {a: addons[a]["addonVersion"] for a in addons} == default_versions(eks, "1.35")
     assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"].endswith(":role/courm-eks-ebs-csi")
 
     issuer = cluster["identity"]["oidc"]["issuer"].removeprefix("https://")
@@ -221,8 +225,13 @@ def test_domains_eks_day2_changes_only_the_changed_node_groups_and_upgrades_in_o
     assert [kind for kind, _at, _params in new["cluster"]] == ["VersionUpdate"]
     nodegroup_updates = [items for scope, items in new.items() if scope.startswith("nodegroup/")]
     assert len(nodegroup_updates) == 4 and all([k for k, _a, _p in items] == ["VersionUpdate"] for items in nodegroup_updates)
-    addon_updates = [items for scope, items in new.items() if scope.startswith("addon/")]
-    assert len(addon_updates) == 5 and all(len(items) == 1 for items in addon_updates), new
+    # Each add-on moves to the default version of 1.36 when that differs from what runs (one update), else stays.
+    moved = {a for a, version in default_versions(eks, "1.36").items() if version != default_versions(eks, "1.35")[a]}
+    assert moved, "the emulator's catalogue must move at least one add-on between 1.35 and 1.36"
+    addon_updates = [items for scope, items in new.items() if scope.startswith("addon/") and items]
+    assert {scope.removeprefix("addon/") for scope, items in new.items() if scope.startswith("addon/") and items} == moved, new
+    assert all([k for k, _a, _p in items] == ["AddonUpdate"] for items in addon_updates), new
+    assert {a: eks.describe_addon(clusterName="domains", addonName=a)["addon"]["addonVersion"] for a in ADDONS} == default_versions(eks, "1.36")
     cluster_at = new["cluster"][0][1]
     last_nodegroup = max(items[0][1] for items in nodegroup_updates)
     first_addon = min(items[0][1] for items in addon_updates)
