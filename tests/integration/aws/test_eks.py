@@ -173,6 +173,8 @@ def test_courm_eks_builds_everything_converges_and_tears_down(network_emulator, 
     second = eks_yml("courm-eks", tmp_path)
     assert recap(second)["changed"] == 0, second.stdout[-3000:]
     assert updates(eks, "courm") == before
+    preview = network_harness.playbook("eks.yml", "courm-eks", "--check", "--diff", "-e", f"eks_kubeconfig={kubeconfig}", timeout=900)
+    assert preview.returncode == 0 and recap(preview)["changed"] == 0, preview.stdout[-3000:]
 
     # What EKS cannot change in place fails naming the field, and changes nothing.
     platform = topology("courm-eks")
