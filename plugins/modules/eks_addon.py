@@ -37,7 +37,9 @@ options:
       - Omitted, EKS's default at creation and the installed version afterwards.
     type: str
   service_account_role_arn:
-    description: IAM role for the add-on's service account (IRSA). C("") removes it. Omitted, left as it is.
+    description:
+      - IAM role for the add-on's service account (IRSA). Omitted (or C("") while none is set), left as it is.
+      - EKS cannot remove the role of an installed add-on, so C("") on an add-on that has one is refused.
     type: str
   configuration_values:
     description:
@@ -250,6 +252,10 @@ def main():
 
         if addon["status"] in ("CREATING", "UPDATING"):
             addon = wait_for_status(describe, ("ACTIVE", "DEGRADED"), params["wait_timeout"])
+        if params["service_account_role_arn"] == "" and addon.get("serviceAccountRoleArn"):
+            module.fail_json(msg=f"service_account_role_arn: add-on {name} uses {addon['serviceAccountRoleArn']}; EKS cannot remove the role "
+                                 "of an installed add-on (UpdateAddon takes only a role ARN). Remove the add-on (state=absent) and install "
+                                 "it again without the role", **result_of(addon, [], version))
         request = addon_update_request(addon, version, params, config)
         add, remove = tag_changes(addon.get("tags"), params["tags"], params["purge_tags"])
         if module.check_mode:

@@ -122,12 +122,11 @@ class _Update:
         self.nodegroup = nodegroup
         self.addon = addon
         self.created_at = utcnow()
-        self.started = time.monotonic()
-        self.reported = False
+        self.ends = time.monotonic() + UPDATE_SECONDS
 
     @property
     def running(self) -> bool:
-        return time.monotonic() - self.started < UPDATE_SECONDS
+        return time.monotonic() < self.ends
 
     def view(self, fresh: bool = False) -> dict[str, Any]:
         status = "InProgress" if fresh or self.running else "Successful"
@@ -231,7 +230,7 @@ class _Handlers:
         _check_logging(body.get("logging"))
         vpc.setdefault("endpointPublicAccess", True)
         vpc.setdefault("endpointPrivateAccess", False)
-        vpc.setdefault("publicAccessCidrs", ["0.0.0.0/0"] if vpc["endpointPublicAccess"] else [])
+        vpc.setdefault("publicAccessCidrs", ["0.0.0.0/0"])
         vpc.setdefault("securityGroupIds", [])
         vpc_id = self._vpc_of(vpc.get("subnetIds") or [])
         if vpc_id:
@@ -259,7 +258,11 @@ class _Handlers:
     def _vpc_of(self: Any, subnet_ids: list[str]) -> str | None:
         from moto.ec2.models import ec2_backends  # pylint: disable=import-outside-toplevel
 
-        ec2 = ec2_backends[self.current_account][self.region]
+        # dict.get, not [...]: indexing would create the EC2 backend (default VPC, AMIs: seconds, and again on every
+        # moto-api reset) just to learn that subnets nobody made through EC2 do not exist there
+        ec2 = (dict.get(ec2_backends, self.current_account) or {}).get(self.region)
+        if ec2 is None:
+            return None
         for subnet_id in subnet_ids:
             for subnets in ec2.subnets.values():
                 if subnet_id in subnets:
@@ -284,9 +287,7 @@ class _Handlers:
                 update_type = "VpcConfigUpdate"
             else:
                 _check_endpoint(merged.get("endpointPublicAccess", True), merged.get("endpointPrivateAccess", False))
-                if not merged.get("endpointPublicAccess"):
-                    merged["publicAccessCidrs"] = []
-                elif not merged.get("publicAccessCidrs"):
+                if not merged.get("publicAccessCidrs"):
                     merged["publicAccessCidrs"] = ["0.0.0.0/0"]
                 if all(merged.get(k) == current.get(k) for k in ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")):
                     raise _invalid("Cluster is already at the desired configuration with endpointPrivateAccess: "
@@ -511,7 +512,7 @@ class _Handlers:
         for key in ("serviceAccountRoleArn", "configurationValues"):
             if body.get(key):
                 addon[key] = body[key]
-        addon["_since"] = time.monotonic()
+        addon["_ready_at"] = time.monotonic() + UPDATE_SECONDS
         addons[name] = addon
         return ActionResult({"addon": _addon_view(addon, cluster, "CREATING")})
 
@@ -792,7 +793,7 @@ def _check_addon_inputs(body: dict[str, Any]) -> None:
 def _addon_view(addon: dict[str, Any], cluster: Any, status: str | None = None) -> dict[str, Any]:
     view = {k: v for k, v in addon.items() if not k.startswith("_")}
     if status is None:
-        status = "CREATING" if time.monotonic() - addon["_since"] < UPDATE_SECONDS else "ACTIVE"
+        status = "CREATING" if time.monotonic() < addon["_ready_at"] else "ACTIVE"
         if status == "ACTIVE" and _running(cluster, addon=addon["addonName"]):
             status = "UPDATING"
     view["status"] = status

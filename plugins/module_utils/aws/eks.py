@@ -31,7 +31,7 @@ except ImportError:  # without PyYAML, JSON only
     _PARSE_ERRORS = (ValueError,)
     _parse = json.loads
 
-VERSION_RE = re.compile(r"^1\.(\d{1,2})$")
+VERSION_RE = re.compile(r"^1\.([1-9]\d)$")  # 1.10 .. 1.99; "1.3" is what YAML makes of an unquoted 1.30
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")  # EKS moves only left to right
 TAINT_EFFECTS = {
@@ -50,6 +50,14 @@ def minor(version: Any) -> Optional[int]:
     """The minor of a "1.NN" Kubernetes version, or None when it is not one."""
     match = VERSION_RE.match(str(version)) if isinstance(version, str) else None
     return int(match.group(1)) if match else None
+
+
+def version_problems(field: str, version: Any) -> Problems:
+    if version is None or minor(version) is not None:
+        return []
+    if re.match(r"^1\.[1-9]$", str(version)):
+        return [f"{field}: {version!r} is not a Kubernetes version; an unquoted YAML 1.30 reads as the number 1.3: quote it (\"1.30\")"]
+    return [f"{field}: {version!r} is not a Kubernetes minor version such as '1.34'"]
 
 
 def version_step(field: str, current: str, desired: Optional[str]) -> Tuple[Optional[str], Problems]:
@@ -98,9 +106,7 @@ def cidr_problems(field: str, cidrs: Optional[List[Any]]) -> Problems:
 
 def cluster_problems(params: Dict[str, Any]) -> Problems:
     """Input checks of eks_cluster that the argument_spec cannot express."""
-    problems = []
-    if params.get("version") is not None and minor(params["version"]) is None:
-        problems.append(f"version: {params['version']!r} is not a Kubernetes minor version such as '1.34'")
+    problems = version_problems("version", params.get("version"))
     problems += cidr_problems("public_access_cidrs", params.get("public_access_cidrs"))
     if params.get("service_ipv4_cidr"):
         problems += cidr_problems("service_ipv4_cidr", [params["service_ipv4_cidr"]])
@@ -277,9 +283,7 @@ def _eks_taint(taint: Dict[str, str]) -> Dict[str, str]:
 
 
 def nodegroup_problems(params: Dict[str, Any]) -> Problems:
-    problems = []
-    if params.get("version") is not None and minor(params["version"]) is None:
-        problems.append(f"version: {params['version']!r} is not a Kubernetes minor version such as '1.34'")
+    problems = version_problems("version", params.get("version"))
     _taints, taint_problems = normalize_taints(params.get("taints"))
     problems += taint_problems
     scaling = params.get("scaling") or {}
@@ -525,7 +529,7 @@ def addon_update_request(addon: Dict[str, Any], version: Optional[str], params: 
     if version and version != addon.get("addonVersion"):
         request["addonVersion"] = version
     role = params.get("service_account_role_arn")
-    if role is not None and role != (addon.get("serviceAccountRoleArn") or ""):
+    if role and role != addon.get("serviceAccountRoleArn"):
         request["serviceAccountRoleArn"] = role
     if config is not None:
         have, _p = configuration_values(addon.get("configurationValues") or "")

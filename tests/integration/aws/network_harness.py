@@ -1,7 +1,7 @@
 """What the network and teardown tests share: an emulator, playbook runs, and boto3 views of the result.
 
-The tests use the session emulator of tests/conftest.py (scripts/moto_server.py: moto plus one
-fidelity fix, see there), reset around each test by the `network_emulator` fixture (conftest.py here).
+The tests use the session emulator of tests/conftest.py (scripts/moto_server.py: moto plus the
+fixes of scripts/moto_ext, see README "Emulator extensions"), reset around each test by the `network_emulator` fixture (conftest.py here).
 Everything is asserted through boto3 describe calls, never through play output (except PLAY RECAP
 for idempotence).
 """
