@@ -7,7 +7,7 @@ tagged or not (a run interrupted between a create and its tagging, load balancer
 Kubernetes made), plus tagged resources outside any VPC (Elastic IPs, key pairs, volumes, IAM roles and
 instance profiles, EKS clusters) and untagged instance profiles that hold a tagged role. The order walks the build backwards:
 
-    EKS node groups, clusters -> load balancers, target groups -> instances -> NAT gateways
+    EKS add-ons, node groups, access entries, OIDC provider, clusters, launch templates -> load balancers, target groups -> instances -> NAT gateways
     -> Elastic IPs -> leftover ENIs -> internet gateways -> subnets -> route tables
     -> security groups (cross references revoked first) -> VPC -> volumes, key pairs, IAM
 
@@ -32,12 +32,14 @@ except ImportError:  # the module reports a missing botocore through AnsibleAWSM
 
 TAG = "msa:platform"
 ORDER = (
-    "eks_nodegroups", "eks_clusters", "load_balancers", "classic_load_balancers", "target_groups", "instances",
+    "eks_addons", "eks_nodegroups", "eks_access_entries", "oidc_providers", "eks_clusters", "launch_templates",
+    "load_balancers", "classic_load_balancers", "target_groups", "instances",
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
     "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles",
 )
 KIND_LABELS = {
-    "eks_nodegroups": "EKS node group", "eks_clusters": "EKS cluster", "load_balancers": "load balancer",
+    "eks_addons": "EKS add-on", "eks_access_entries": "EKS access entry", "oidc_providers": "IAM OIDC provider",
+    "launch_templates": "launch template", "eks_nodegroups": "EKS node group", "eks_clusters": "EKS cluster", "load_balancers": "load balancer",
     "classic_load_balancers": "classic load balancer", "target_groups": "target group", "instances": "instance",
     "nat_gateways": "NAT gateway", "addresses": "Elastic IP", "network_interfaces": "network interface",
     "internet_gateways": "internet gateway", "subnets": "subnet", "route_tables": "route table",
@@ -138,10 +140,7 @@ class Teardown:
         def add(kind: str, rid: str, resource: Optional[Dict[str, Any]] = None, **extra: Any) -> None:
             out[kind].append({"id": rid, "label": label(KIND_LABELS[kind], rid, resource), **extra})
 
-        for cluster, nodegroups in self._eks_clusters():
-            for nodegroup in nodegroups:
-                add("eks_nodegroups", nodegroup, cluster=cluster)
-            add("eks_clusters", cluster)
+        self._find_eks(add)
         elbv2, elb = self.clients.elbv2, self.clients.elb
         for lb in self._elb_in_vpcs(elbv2, "describe_load_balancers", "LoadBalancers", "VpcId", vpcs):
             add("load_balancers", lb["LoadBalancerArn"], name=lb["LoadBalancerName"])
@@ -186,15 +185,54 @@ class Teardown:
             add("iam_roles", role)
         return out
 
-    def _eks_clusters(self):
+    # ---------------------------------------------------------------- EKS (discovery)
+    def _find_eks(self, add: Callable[..., None]) -> None:
+        """The platform's EKS clusters with their add-ons, node groups and access entries, the IAM OIDC
+        providers tagged for it (IRSA) and its launch templates (one per managed node group)."""
+        for cluster in self._eks_clusters():
+            name = cluster["name"]
+            eks = self.clients.eks
+            for addon in pages(self.clients, eks, "list_addons", "addons", token="nextToken", clusterName=name):
+                add("eks_addons", f"{name}/{addon}", cluster=name, name=addon)
+            for nodegroup in pages(self.clients, eks, "list_nodegroups", "nodegroups", token="nextToken", clusterName=name):
+                add("eks_nodegroups", nodegroup, cluster=name)
+            for principal in self._access_entries(name):
+                add("eks_access_entries", principal, cluster=name)
+            add("eks_clusters", name)
+        for arn in self._oidc_providers():
+            add("oidc_providers", arn)
+        templates = call(self.clients, self.clients.ec2, "describe_launch_templates", Filters=[tag_filter(self.platform)])
+        for template in ours(templates.get("LaunchTemplates", []), self.platform):
+            add("launch_templates", template["LaunchTemplateId"], template)
+
+    def _eks_clusters(self) -> List[Dict[str, Any]]:
         if self.clients.eks is None:
             return []
         found = []
         for name in pages(self.clients, self.clients.eks, "list_clusters", "clusters", token="nextToken"):
             cluster = call(self.clients, self.clients.eks, "describe_cluster", name=name)["cluster"]
             if (cluster.get("tags") or {}).get(TAG) == self.platform and cluster.get("status") != "DELETING":
-                groups = pages(self.clients, self.clients.eks, "list_nodegroups", "nodegroups", token="nextToken", clusterName=name)
-                found.append((name, groups))
+                found.append(cluster)
+        return found
+
+    def _access_entries(self, cluster: str) -> List[str]:
+        """Principals with an access entry; a cluster still in CONFIG_MAP mode has none (and refuses the call)."""
+        try:
+            return pages(self.clients, self.clients.eks, "list_access_entries", "accessEntries", token="nextToken", clusterName=cluster)
+        except ClientError as err:
+            if _code(err) == "InvalidRequestException":
+                return []
+            raise
+
+    def _oidc_providers(self) -> List[str]:
+        if self.clients.iam is None:
+            return []
+        found = []
+        for provider in call(self.clients, self.clients.iam, "list_open_id_connect_providers").get("OpenIDConnectProviderList", []):
+            # ListOpenIDConnectProviders has no tags; GetOpenIDConnectProvider has them.
+            full = self._ignore_missing(self.clients.iam, "get_open_id_connect_provider", OpenIDConnectProviderArn=provider["Arn"]) or {}
+            if tags_of(full).get(TAG) == self.platform:
+                found.append(provider["Arn"])
         return found
 
     def _elb_in_vpcs(self, client, operation, key, vpc_field, vpcs):
@@ -285,12 +323,7 @@ class Teardown:
     def _run_once(self) -> Dict[str, List[Dict[str, Any]]]:
         found = self.find()
         ec2 = self.clients.ec2
-        for item in found["eks_nodegroups"]:
-            self._ignore_missing(self.clients.eks, "delete_nodegroup", clusterName=item["cluster"], nodegroupName=item["id"])
-        self._wait("EKS node groups to go", lambda: self._eks_left(found["eks_nodegroups"], nodegroups=True))
-        for item in found["eks_clusters"]:
-            self._ignore_missing(self.clients.eks, "delete_cluster", name=item["id"])
-        self._wait("EKS clusters to go", lambda: self._eks_left(found["eks_clusters"], nodegroups=False))
+        self._delete_eks(found)
         for item in found["load_balancers"]:
             self._ignore_missing(self.clients.elbv2, "delete_load_balancer", LoadBalancerArn=item["id"])
         for item in found["classic_load_balancers"]:
@@ -344,15 +377,38 @@ class Teardown:
             self._delete_role(item["id"])
         return found
 
+    # ---------------------------------------------------------------- EKS (deletion)
+    def _delete_eks(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
+        """Add-ons (their pods use IRSA and node groups), node groups, access entries, the OIDC provider,
+        the cluster, then the launch templates the node groups used; each kind waited for before the next."""
+        eks = self.clients.eks
+        for item in found["eks_addons"]:
+            self._ignore_missing(eks, "delete_addon", clusterName=item["cluster"], addonName=item["name"])
+        self._wait("EKS add-ons to go", lambda: self._eks_left(found["eks_addons"], "addons"))
+        for item in found["eks_nodegroups"]:
+            self._ignore_missing(eks, "delete_nodegroup", clusterName=item["cluster"], nodegroupName=item["id"])
+        self._wait("EKS node groups to go", lambda: self._eks_left(found["eks_nodegroups"], "nodegroups"))
+        for item in found["eks_access_entries"]:
+            self._ignore_missing(eks, "delete_access_entry", clusterName=item["cluster"], principalArn=item["id"])
+        for item in found["oidc_providers"]:
+            self._ignore_missing(self.clients.iam, "delete_open_id_connect_provider", OpenIDConnectProviderArn=item["id"])
+        for item in found["eks_clusters"]:
+            self._ignore_missing(eks, "delete_cluster", name=item["id"])
+        self._wait("EKS clusters to go", lambda: self._eks_left(found["eks_clusters"], "clusters"))
+        for item in found["launch_templates"]:
+            self._ignore_missing(self.clients.ec2, "delete_launch_template", LaunchTemplateId=item["id"])
+
     def _instances_by_id(self, ids):
         reservations = self._ec2("describe_instances", "Reservations", InstanceIds=ids)
         return [inst for res in reservations for inst in res["Instances"]]
 
-    def _eks_left(self, items, nodegroups: bool) -> List[str]:
+    def _eks_left(self, items, kind: str) -> List[str]:
         left = []
         for item in items:
             try:
-                if nodegroups:
+                if kind == "addons":
+                    call(self.clients, self.clients.eks, "describe_addon", clusterName=item["cluster"], addonName=item["name"])
+                elif kind == "nodegroups":
                     call(self.clients, self.clients.eks, "describe_nodegroup", clusterName=item["cluster"], nodegroupName=item["id"])
                 else:
                     call(self.clients, self.clients.eks, "describe_cluster", name=item["id"])
@@ -444,7 +500,8 @@ _MISSING = {
     "InvalidNetworkInterfaceID.NotFound", "InvalidAttachmentID.NotFound", "NatGatewayNotFound", "InvalidInstanceID.NotFound",
     "InvalidVolume.NotFound", "InvalidKeyPair.NotFound", "InvalidPermission.NotFound", "LoadBalancerNotFound",
     "TargetGroupNotFound", "NoSuchEntity", "ResourceNotFoundException", "AuthFailure.AddressNotFound",
-    "InvalidAddress.NotFound", "InvalidAddressID.NotFound",
+    "InvalidAddress.NotFound", "InvalidAddressID.NotFound", "InvalidLaunchTemplateId.NotFound",
+    "InvalidLaunchTemplateId.NotFoundException",
 }
 
 

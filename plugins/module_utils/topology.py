@@ -51,8 +51,15 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_services imp
     odd_quorum,
 )
 
-K8S_VERSIONS = {"kubeadm": (31, 37), "eks": (28, 35)}  # supported minor versions per mode, inclusive
-K8S_VERSION_DEFAULT = {"kubeadm": "1.37", "eks": "1.30"}
+# Supported minor versions (inclusive) and the default, per mode. kubeadm: the minors whose kubeadm serves the
+# v1beta4 API (1.31+) up to the newest with patch releases, default that newest. EKS: every minor EKS still runs on
+# 2026-12-02 (standard or extended support; 1.31's extended support ended 2026-11-26, 1.32's ends
+# 2027-03-23), default the newest confirmed in standard support (1.35: until 2027-03-27), per the
+# Amazon EKS Kubernetes release calendar. Move both when the calendar moves.
+K8S_VERSIONS = {"kubeadm": ((31, 37), "1.37"), "eks": ((32, 36), "1.35")}
+_IAM_PRINCIPAL = re.compile(r"arn:aws(-[a-z]+)*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/[A-Za-z0-9+=,.@_/-]{1,512}")
+# Graviton (arm64) instance families: a1, and any family whose generation digit is followed by 'g' (t4g, m7gd, c8g...).
+_GRAVITON = re.compile(r"(a1|[a-z]+[0-9]+g[a-z]*)\.[a-z0-9]+")
 SERVICE_CIDR_DEFAULT = {"kubeadm": "10.96.0.0/12", "eks": "172.20.0.0/16"}
 # AWS tag keys and values: Unicode letters and digits, spaces and _ . : / = + - @
 _TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
@@ -143,41 +150,65 @@ class _Context:
         k8s = self.data.get("kubernetes")
         if not isinstance(k8s, dict) or self.mode in (None, "none"):
             return
-        if "version" not in (self.raw.get("kubernetes") or {}):
-            k8s["version"] = K8S_VERSION_DEFAULT[self.mode]
+        (low, high), default = K8S_VERSIONS[self.mode]
+        raw = self.raw.get("kubernetes") if isinstance(self.raw.get("kubernetes"), dict) else {}
+        if "version" not in raw:
+            k8s["version"] = default
         version = k8s.get("version")
         if isinstance(version, str):
             minor = int(version.split(".")[1])
-            low, high = K8S_VERSIONS[self.mode]
             if not low <= minor <= high:
-                why = " (kubeadm mode renders the v1beta4 kubeadm API, which 1.31 introduced)" if self.mode == "kubeadm" else ""
+                why = {"eks": " (the minors EKS still runs, standard or extended support)",
+                       "kubeadm": " (kubeadm mode renders the v1beta4 kubeadm API, which 1.31 introduced)"}[self.mode]
                 self.err("kubernetes.version", f"{version!r} is not supported in {self.mode} mode; use \"1.{low}\" to \"1.{high}\"{why}")
         calico = k8s.get("calico")
         if self.mode == "kubeadm" and isinstance(calico, dict):
             encapsulation, mtu = calico.get("encapsulation"), calico.get("mtu")
             if encapsulation is not None:
                 overhead = ENCAPSULATION_OVERHEAD[encapsulation]
-                if mtu is None and "mtu" not in (self.raw.get("kubernetes", {}).get("calico") or {}):
+                if mtu is None and "mtu" not in (raw.get("calico") if isinstance(raw.get("calico"), dict) else {}):
                     calico["mtu"] = VPC_MTU - overhead
                 elif mtu is not None and mtu + overhead > VPC_MTU:
                     self.err("kubernetes.calico.mtu", f"{mtu} plus the {overhead} bytes {encapsulation} adds exceeds the VPC MTU {VPC_MTU}; "
                              f"use at most {VPC_MTU - overhead}")
         if self.mode == "eks":
-            public = k8s.get("endpoint_public_access")
-            cidrs = k8s.get("public_access_cidrs") or []
-            if public and not cidrs:
-                self.err("kubernetes.public_access_cidrs", "empty while endpoint_public_access is true; list the CIDRs allowed to reach "
-                         "the EKS API (never 0.0.0.0/0)")
-            if public is False and cidrs:
-                self.err("kubernetes.public_access_cidrs", "set but endpoint_public_access is false; remove it or make the endpoint public")
-            world = False
-            for i, cidr in enumerate(cidrs):
-                if cidr is not None and ipaddress.ip_network(cidr).prefixlen == 0:
-                    self.err(f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the EKS API to the world; list your own CIDRs")
-                    world = True
-            problem = "" if world else open_space_problem([c for c in cidrs if c is not None])
-            if problem:
-                self.err("kubernetes.public_access_cidrs", f"would open the EKS API to most of the internet: they {problem}")
+            self._check_eks(k8s)
+
+    def _check_eks(self, k8s: dict) -> None:
+        if k8s.get("endpoint_private_access") is False and k8s.get("endpoint_public_access") is False:
+            self.err("kubernetes.endpoint_private_access", "false while endpoint_public_access is false too: nothing could reach the "
+                     "EKS API; keep private access (the default) or open a public endpoint")
+        logs = [t for t in k8s.get("logging") or [] if t is not None]
+        for i, kind in enumerate(logs):
+            if kind in logs[:i]:
+                self.err(f"kubernetes.logging[{i}]", f"{kind!r} is listed twice")
+        principals = k8s.get("admin_principals") or []
+        for i, arn in enumerate(principals):
+            if not isinstance(arn, str):
+                continue
+            if not _IAM_PRINCIPAL.fullmatch(arn):
+                self.err(f"kubernetes.admin_principals[{i}]", f"{arn!r} is not an IAM role or user ARN; write it like "
+                         "arn:aws:iam::123456789012:role/platform-admins")
+            elif ":assumed-role/" in arn or ":sts::" in arn:
+                self.err(f"kubernetes.admin_principals[{i}]", f"{arn!r} is a session, which expires; name the IAM role itself "
+                         "(arn:aws:iam::<account>:role/<name>)")
+            elif arn in principals[:i]:
+                self.err(f"kubernetes.admin_principals[{i}]", f"{arn!r} is listed twice")
+        public = k8s.get("endpoint_public_access")
+        cidrs = k8s.get("public_access_cidrs") or []
+        if public and not cidrs:
+            self.err("kubernetes.public_access_cidrs", "empty while endpoint_public_access is true; list the CIDRs allowed to reach "
+                     "the EKS API (never 0.0.0.0/0)")
+        if public is False and cidrs:
+            self.err("kubernetes.public_access_cidrs", "set but endpoint_public_access is false; remove it or make the endpoint public")
+        world = False
+        for i, cidr in enumerate(cidrs):
+            if cidr is not None and ipaddress.ip_network(cidr).prefixlen == 0:
+                self.err(f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the EKS API to the world; list your own CIDRs")
+                world = True
+        problem = "" if world else open_space_problem([c for c in cidrs if c is not None])
+        if problem:
+            self.err("kubernetes.public_access_cidrs", f"would open the EKS API to most of the internet: they {problem}")
 
     def check_cluster_cidrs(self) -> None:
         """Pod and service CIDRs: sizes, private ranges, no overlap with the VPC or each other."""
@@ -414,7 +445,7 @@ class _Context:
         for key in ("labels", "taints"):
             if key in raw and not k8s_pool:
                 self.err(f"{path}.{key}", f"{role} nodes do not join Kubernetes, so they take no {key}; remove it")
-        for key in ("capacity_type", "min_size", "max_size"):
+        for key in ("capacity_type", "min_size", "max_size", "ami_type", "max_unavailable"):
             if key in raw and not k8s_pool and self.mode == "eks":
                 self.err(f"{path}.{key}", f"only Kubernetes pools are EKS node groups; remove it from this {role} pool")
         if role == "api":
@@ -430,7 +461,19 @@ class _Context:
             self._check_taints(path, filled, role)
         if self.mode == "eks" and k8s_pool:
             self._check_scaling(path, filled)
+            self._check_ami(path, filled, raw)
         return filled
+
+    def _check_ami(self, path: str, pool: dict, raw: dict) -> None:
+        """AMI architecture from the instance type unless given; a given one must fit it."""
+        itype = pool.get("instance_type")
+        arm = isinstance(itype, str) and bool(_GRAVITON.fullmatch(itype))
+        wanted = "AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD"
+        if "ami_type" not in raw:
+            pool["ami_type"] = wanted if isinstance(itype, str) else None
+        elif pool.get("ami_type") is not None and isinstance(itype, str) and pool["ami_type"] != wanted:
+            self.err(path + ".ami_type", "{} does not run on {} ({}); use {} or remove ami_type".format(
+                pool["ami_type"], itype, "Graviton, arm64" if arm else "x86_64", wanted))
 
     def _api_defaults(self, path: str, filled: dict, raw: dict) -> None:
         api = filled.get("api") or (None if "api" in raw else filled.get("name"))

@@ -80,7 +80,8 @@ def _plan_pool(mode: str, pool: dict, sgs: list, kubernetes: dict) -> dict:
                api=pool["api"], namespace=pool["namespace"], labels=dict(sorted(pool["labels"].items())),
                taints=[{"key": t["key"], "value": t["value"], "effect": t["effect"]} for t in pool["taints"]])
     if out["managed"]:
-        out.update(capacity_type=pool["capacity_type"], min_size=pool["min_size"], max_size=pool["max_size"])
+        out.update(capacity_type=pool["capacity_type"], min_size=pool["min_size"], max_size=pool["max_size"],
+                   ami_type=pool["ami_type"], max_unavailable=pool["max_unavailable"])
     return out
 
 

@@ -28,6 +28,8 @@ ENCAPSULATIONS = ("VXLANCrossSubnet", "IPIPCrossSubnet", "VXLAN", "IPIP", "None"
 # Bytes each Calico encapsulation adds to a packet; the pod MTU is the VPC's jumbo-frame MTU minus it.
 VPC_MTU = 9001
 ENCAPSULATION_OVERHEAD = {"VXLANCrossSubnet": 50, "VXLAN": 50, "IPIPCrossSubnet": 20, "IPIP": 20, "None": 0}
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+EKS_AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD")
 
 # Per-role defaults of a pool: instance type, volume size (GiB), preferred tiers (first one listed wins).
 ROLE_DEFAULTS = {
@@ -112,8 +114,14 @@ _POOL = _f("dict", "A pool of identical EC2 nodes.", fields=(
     ("capacity_type", _f("str", "EKS managed node group capacity.", "ON_DEMAND", choices=("ON_DEMAND", "SPOT"), modes=("eks",))),
     ("min_size", _f("int", "EKS node group minimum size.", Dynamic("count"), minimum=0, maximum=100, modes=("eks",))),
     ("max_size", _f("int", "EKS node group maximum size.", Dynamic("count"), minimum=1, maximum=100, modes=("eks",))),
-    ("imds_hop_limit", _f("int", "IMDSv2 response hop limit: 1 keeps the node's IAM credentials from pods; raise it only for a pool "
-                          "whose pods must reach IMDS themselves.", 1, minimum=1, maximum=64)),
+    ("ami_type", _f("str", "EKS node group AMI type (Amazon Linux 2023; EKS publishes no AL2 AMIs for 1.33+).",
+                    Dynamic("AL2023_ARM_64_STANDARD for Graviton types (t4g, m7g...), else AL2023_x86_64_STANDARD"),
+                    choices=EKS_AMI_TYPES, modes=("eks",))),
+    ("max_unavailable", _f("int", "EKS node group update_config: nodes replaced at once during an update.", 1,
+                           minimum=1, maximum=100, modes=("eks",))),
+    ("imds_hop_limit", _f("int", "IMDSv2 response hop limit of the pool's nodes (EC2 instances, or the EKS node group's launch "
+                          "template): 1 keeps the node's IAM credentials from pods; raise it (2) only for a pool whose pods must "
+                          "reach IMDS themselves (no IRSA).", 1, minimum=1, maximum=64)),
 ))
 
 _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
@@ -131,7 +139,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("tags", _f("map", "Extra AWS tags on every resource (not Name, aws:*, msa:*); values may be empty.", {}, item=_f("str", "Tag value.", allow_empty=True))),
     ("kubernetes", _f("dict", "The Kubernetes cluster.", {}, fields=(
         ("mode", _f("str", "kubeadm (self-managed), eks (managed) or none (no cluster).", "kubeadm", choices=MODES)),
-        ("version", _f("str", "Kubernetes minor version, quoted: \"1.37\".", Dynamic("kubeadm: 1.37; eks: 1.30"), modes=ANY_MODE,
+        ("version", _f("str", "Kubernetes minor version, quoted: \"1.37\".", Dynamic("kubeadm: 1.37; eks: 1.35"), modes=ANY_MODE,
                        pattern=r"1\.[0-9]{2}", pattern_hint="'1.<minor>' quoted, e.g. \"1.37\"")),
         ("cni", _f("str", "CNI plugin installed by the platform.", "calico", choices=("calico",), modes=("kubeadm",))),
         ("pod_cidr", _f("cidr", "Pod network; one /24 per node is carved from it.", "192.168.0.0/16", modes=("kubeadm",))),
@@ -151,6 +159,11 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
         ))),
         ("endpoint_public_access", _f("bool", "Expose the EKS API endpoint publicly (to public_access_cidrs only).", False, modes=("eks",))),
         ("public_access_cidrs", _f("list", "CIDRs allowed to reach a public EKS endpoint.", [], item=_f("cidr", "CIDR."), modes=("eks",))),
+        ("endpoint_private_access", _f("bool", "Reach the EKS API endpoint from inside the VPC (nodes, bastion).", True, modes=("eks",))),
+        ("logging", _f("list", "EKS control-plane log types sent to CloudWatch Logs.", ["api", "audit", "authenticator"],
+                       item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
+        ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
+                                "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),

@@ -10,8 +10,9 @@ short_description: Delete every AWS resource of one platform and prove nothing t
 version_added: "0.1.0"
 description:
   - Finds the platform by its C(msa:platform) tag - its VPCs and everything inside them, tagged or not, plus tagged
-    Elastic IPs, volumes, key pairs, IAM roles and instance profiles and EKS clusters - and deletes it all in reverse
-    dependency order, in one call - EKS node groups and clusters, load balancers and target groups (such as those
+    Elastic IPs, volumes, key pairs, IAM roles and instance profiles, IAM OIDC providers, launch templates and EKS
+    clusters - and deletes it all in reverse dependency order, in one call - EKS add-ons, node groups, access entries,
+    the OIDC provider, clusters and launch templates, load balancers and target groups (such as those
     Kubernetes Services leave), instances (waits until terminated), NAT gateways (waits until deleted), Elastic IPs,
     leftover network interfaces, internet gateways, subnets, route tables, security groups (their rules revoked
     first, since groups name each other), VPCs, volumes, key pairs, instance profiles and IAM roles.

@@ -9,17 +9,24 @@ tests find is the client's doing (a re-run that did not look up what exists).
     python tests/fakes/aws_fault_proxy.py --upstream http://127.0.0.1:5123 --rate 0.2 --seed 7 --port 5199
 
 In tests: `with FaultProxy(upstream, rate=0.2, seed=7) as proxy:` then point AWS_ENDPOINT_URL at
-proxy.url; proxy.stats counts forwarded and faulted requests per EC2 action.
+proxy.url; proxy.stats counts forwarded and faulted requests per EC2 action, and
+proxy.stats["calls"] every request of any service as "service:Operation" (with rate=0 it is a plain
+counting proxy: benchmarks/eks_calls.py).
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import random
+import re
 import threading
 import urllib.parse
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import botocore.exceptions
+import botocore.session
 
 FAULTS = (
     ("RequestLimitExceeded", "Request limit exceeded."),
@@ -41,6 +48,42 @@ def ec2_action(headers, body: bytes) -> str:
     return fields.get("Action", ["?"])[0]
 
 
+_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+@functools.cache
+def _rest_routes(service: str) -> list:
+    """(method, path regex, literal length, operation) of a REST service's operations, from botocore's model."""
+    model = botocore.session.get_session().get_service_model(service)
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http["requestUri"].split("?", 1)[0]
+        parts = re.split(r"({[^}]+})", uri)
+        pattern = "".join((".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part) for part in parts)
+        routes.append((http["method"], re.compile(f"^{pattern}$"), len(re.sub(r"{[^}]+}", "", uri)), name))
+    return routes
+
+
+def api_call(method: str, path: str, headers, body: bytes) -> str:
+    """'service:Operation' of an AWS request: the SigV4 scope names the service; Query APIs (EC2, IAM, STS)
+    carry Action, JSON APIs X-Amz-Target, REST APIs (EKS) are matched against botocore's model."""
+    match = _SCOPE.search(headers.get("Authorization", ""))
+    service = match.group(1) if match else "unsigned"
+    target = headers.get("X-Amz-Target")
+    if target:
+        return f"{service}:{target.rsplit('.', 1)[-1]}"
+    action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+    if action:
+        return f"{service}:{action[0]}"
+    route = urllib.parse.urlsplit(path).path
+    try:
+        candidates = [(length, name) for verb, regex, length, name in _rest_routes(service) if verb == method and regex.match(route)]
+    except botocore.exceptions.UnknownServiceError:
+        candidates = []
+    return f"{service}:{max(candidates)[1] if candidates else method + ' ' + route}"
+
+
 class FaultProxy:
     """Threaded proxy; a context manager that starts and stops it."""
 
@@ -50,7 +93,7 @@ class FaultProxy:
         self.rate = rate
         self.random = random.Random(seed)
         self.lock = threading.Lock()
-        self.stats: dict[str, Counter] = {"forwarded": Counter(), "faulted": Counter()}
+        self.stats: dict[str, Counter] = {"forwarded": Counter(), "faulted": Counter(), "calls": Counter()}
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -78,6 +121,8 @@ class FaultProxy:
 
             def _relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with proxy.lock:
+                    proxy.stats["calls"][api_call(self.command, self.path, self.headers, body)] += 1
                 fault = proxy._fault(ec2_action(self.headers, body))
                 if fault:
                     (code, message), request_id = fault

@@ -1,11 +1,19 @@
 """The teardown walk against moto in-process: a messy half-built platform next to one that must survive."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import boto3
 import pytest
 from ansible_collections.msa.platform.plugins.module_utils import aws_teardown
 from ansible_collections.msa.platform.plugins.module_utils.aws_teardown import Clients, Teardown, TeardownError, summary
 from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts"))
+import moto_ext  # pylint: disable=wrong-import-position
+
+moto_ext.apply_all()  # the emulator's EKS handlers (add-ons, access entries) in-process too
 
 REGION = "ap-northeast-2"
 POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}'
@@ -156,3 +164,39 @@ def test_retrying_clients_get_aws_retry():
 
     aws_teardown.call(Clients(ec2=Client(), retrying=True), Client(), "describe_vpcs", Filters=[])
     assert seen == {"aws_retry": True, "Filters": []}
+
+
+def test_eks_layer_goes_in_dependency_order_and_leaves_nothing(aws):
+    """Add-ons, node groups, access entries, OIDC provider, cluster, launch templates, then the IAM roles."""
+    vpc = build(aws.ec2, "courm", "10.10.0.0/16")["vpc"]
+    subnets = [s["SubnetId"] for s in aws.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    tags = {"msa:platform": "courm"}
+    role = aws.iam.create_role(RoleName="courm-eks-cluster", AssumeRolePolicyDocument="{}",
+                               Tags=[{"Key": "msa:platform", "Value": "courm"}])["Role"]["Arn"]
+    aws.eks.create_cluster(name="courm", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, tags=tags,
+                           accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+    aws.eks.create_access_entry(clusterName="courm", principalArn="arn:aws:iam::123456789012:role/admins")
+    aws.eks.create_nodegroup(clusterName="courm", nodegroupName="general", nodeRole=role, subnets=subnets, tags=tags)
+    aws.eks.create_addon(clusterName="courm", addonName="coredns")
+    aws.iam.create_open_id_connect_provider(Url="https://oidc.eks.ap-northeast-2.amazonaws.com/id/ABC", ClientIDList=["sts.amazonaws.com"],
+                                            ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+                                            Tags=[{"Key": "msa:platform", "Value": "courm"}])
+    aws.iam.create_open_id_connect_provider(Url="https://oidc.eks.ap-northeast-2.amazonaws.com/id/OTHER",
+                                            ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"])
+    aws.ec2.create_launch_template(LaunchTemplateName="courm-eks-general", LaunchTemplateData={},
+                                   TagSpecifications=spec("launch-template", "courm", "courm-eks-general"))
+    aws.ec2.create_launch_template(LaunchTemplateName="other", LaunchTemplateData={})
+
+    found = summary(Teardown(aws, "courm").find())
+    kinds = ("eks_addons", "eks_nodegroups", "eks_access_entries", "oidc_providers", "eks_clusters", "launch_templates")
+    assert [len(found[k]) for k in kinds] == [1, 1, 1, 1, 1, 1], found
+    teardown = Teardown(aws, "courm", poll=0)
+    teardown.run()
+    assert teardown.sweep() == []
+    ops = [entry.split()[0] for entry in teardown.log]
+    order = ["delete_addon", "delete_nodegroup", "delete_access_entry", "delete_open_id_connect_provider", "delete_cluster",
+             "delete_launch_template", "delete_role"]
+    assert [ops.index(op) for op in order] == sorted(ops.index(op) for op in order), teardown.log
+    assert aws.eks.list_clusters()["clusters"] == []
+    assert [t["LaunchTemplateName"] for t in aws.ec2.describe_launch_templates()["LaunchTemplates"]] == ["other"]
+    assert len(aws.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1

@@ -330,9 +330,24 @@ def test_eks_keeps_its_version_default_and_has_no_kubeadm_keys():
     t = eks()
     del t["kubernetes"]["version"]
     k8s = plan_of(t)["kubernetes"]
-    assert k8s["version"] == "1.30" and k8s["cluster_name"] == "shop"
+    assert k8s["version"] == "1.35" and k8s["cluster_name"] == "shop"
     assert not {"control_plane_endpoint", "api_port", "node_name", "calico"} & set(k8s)
     assert all(p["source_dest_check"] for p in plan_of(t)["pools"])
+
+
+def test_eks_defaults():
+    topo = eks()
+    del topo["kubernetes"]["version"]
+    pool(topo, "general")["instance_type"] = "t4g.medium"
+    plan = plan_of(topo)
+    k8s = plan["kubernetes"]
+    assert (k8s["version"], k8s["endpoint_private_access"], k8s["logging"], k8s["admin_principals"]) == (
+        "1.35", True, ["api", "audit", "authenticator"], [])
+    managed = {p["name"]: p for p in plan["pools"] if p["managed"]}
+    assert managed["general"]["ami_type"] == "AL2023_ARM_64_STANDARD"
+    assert {p["ami_type"] for n, p in managed.items() if n != "general"} == {"AL2023_x86_64_STANDARD"}
+    assert {(p["max_unavailable"], p["imds_hop_limit"]) for p in managed.values()} == {(1, 1)}
+    assert all("ami_type" not in p for p in plan["pools"] if not p["managed"])
 
 
 def test_mode_none_has_no_cluster_groups():

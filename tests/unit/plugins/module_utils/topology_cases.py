@@ -26,7 +26,7 @@ def eks() -> dict:
     return {
         "name": "shop",
         "region": "us-east-1",
-        "kubernetes": {"mode": "eks", "version": "1.31"},
+        "kubernetes": {"mode": "eks", "version": "1.35"},
         "network": {"admin_cidrs": ["203.0.113.0/24"]},
         "pools": [
             {"name": "general", "role": "worker", "count": 2},
@@ -66,7 +66,8 @@ def full_kubeadm() -> dict:
         "name": "shop",
         "region": "ap-northeast-2",
         "tags": {"team": "payments"},
-        "kubernetes": {"mode": "kubeadm", "version": "1.30", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12"},
+        "kubernetes": {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12",
+                       "control_plane_endpoint": "node", "node_name": "private_dns", "calico": {"encapsulation": "VXLAN"}},
         "network": {"cidr": "10.0.0.0/16", "azs": 2, "az_names": ["ap-northeast-2a", "ap-northeast-2c"],
                     "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"]},
         "pools": [
@@ -95,10 +96,11 @@ def full_eks() -> dict:
     return {
         "name": "shop",
         "region": "us-east-1",
-        "kubernetes": {"mode": "eks", "version": "1.31", "endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]},
+        "kubernetes": {"mode": "eks", "version": "1.35", "endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"],
+                       "logging": ["api", "audit"], "admin_principals": ["arn:aws:iam::123456789012:role/platform-admins"]},
         "network": {"admin_cidrs": ["203.0.113.0/24"]},
         "pools": [
-            {"name": "general", "role": "worker", "count": 2, "capacity_type": "SPOT"},
+            {"name": "general", "role": "worker", "count": 2, "capacity_type": "SPOT", "ami_type": "AL2023_x86_64_STANDARD"},
             {"name": "orders", "role": "api", "count": 2, "max_size": 4},
         ],
     }
