@@ -194,7 +194,7 @@ def test_calico_options(rendered):
 def test_ccm_documents_pass_the_upstream_schemas_strictly(rendered, minor, routes):
     docs = rendered[f"ccm-{minor}-{routes}"]
     assert sorted(doc["kind"] for doc in docs) == ["ClusterRole", "ClusterRoleBinding", "DaemonSet", "Role",
-                                                    "RoleBinding", "RoleBinding", "ServiceAccount"]
+                                                   "RoleBinding", "RoleBinding", "ServiceAccount"]
     for doc in docs:
         kubernetes_validate.validate(doc, minor, strict=True)
 
@@ -313,7 +313,7 @@ PREFLIGHT_CASES = {
 def preflight(tmp_path_factory) -> dict[str, dict]:
     tmp = tmp_path_factory.mktemp("preflight")
     plays = []
-    for name, (role, inputs, _) in PREFLIGHT_CASES.items():
+    for name, (role, inputs, _expected) in PREFLIGHT_CASES.items():
         path = CALICO if role == "calico" else CCM
         plays.append(PREFLIGHT_PLAY.format(
             name=name, vars=json.dumps(inputs), preflight=path / "tasks/preflight.yml",
@@ -321,7 +321,7 @@ def preflight(tmp_path_factory) -> dict[str, dict]:
     result = run(tmp, "\n".join(plays), {}, callback="json")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     # ansible.cfg also enables profile_tasks, whose lines surround the json document.
-    report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
+    report, _end = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
     outcomes = {}
     for play in report["plays"]:
         [check] = [task for task in play["tasks"] if task["task"]["name"] == "Check the inputs"]

@@ -127,7 +127,7 @@ def runs(tmp_path_factory) -> dict[str, dict]:
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
         # ansible.cfg also enables profile_tasks, whose lines surround the json document.
-        report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
+        report, _end = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
         for play in report["plays"]:
             name = play["play"]["name"]
             results = [task["hosts"]["localhost"] for task in play["tasks"] if "localhost" in task["hosts"]]
@@ -187,5 +187,3 @@ def test_check_mode_on_a_built_cluster_previews_both_applies(runs):
     run = runs["calico-check-built"]
     assert run["failures"] == []
     assert sorted(run["applied"]) == ["calico", "calico-operator"]
-
-

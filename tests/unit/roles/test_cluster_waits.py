@@ -142,7 +142,7 @@ def outcomes(tmp_path_factory) -> dict[str, dict]:
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     # ansible.cfg also enables profile_tasks, whose lines surround the json document.
-    report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
+    report, _end = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("\n{") + 1:])
     found = {}
     for play in report["plays"]:
         name = play["play"]["name"]
@@ -196,4 +196,3 @@ def test_ccm_wait_is_bounded_and_names_the_nodes(outcomes):
     assert "after 2 s these nodes have no aws:// spec.providerID: worker-1, worker-2 (kind://docker/worker-2)." in report["msg"]
     assert "cp-1" not in report["msg"]
     assert "logs ds/aws-cloud-controller-manager" in report["msg"]
-

@@ -3,7 +3,7 @@ says, in-process."""
 from __future__ import annotations
 
 import boto3
-import moto_server  # noqa: F401  importing it applies every fix
+import moto_server  # noqa: F401  pylint: disable=unused-import  importing it applies every fix
 import pytest
 from moto import mock_aws
 from moto.ec2.models import instances
