@@ -3,11 +3,10 @@ says, in-process."""
 from __future__ import annotations
 
 import boto3
-import moto_server  # noqa: F401  pylint: disable=unused-import  importing it applies every fix
+import moto_server
 import pytest
 from moto import mock_aws
 from moto.ec2.models import instances
-from moto_ext import ec2_metadata
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +28,7 @@ def _options(client, instance_id):
 
 @mock_aws
 def test_modify_metadata_options_keeps_what_the_request_leaves_out():
-    assert instances.InstanceBackend.modify_instance_metadata_options is ec2_metadata._modify_metadata
+    assert instances.InstanceBackend.modify_instance_metadata_options is moto_server.moto_ext.ec2_metadata._modify_metadata  # importing it applied the fix
     client = boto3.client("ec2", region_name="ap-northeast-2")
     iid = _instance(client, HttpTokens="required", HttpPutResponseHopLimit=1, HttpEndpoint="enabled", InstanceMetadataTags="enabled")
     client.modify_instance_metadata_options(InstanceId=iid, HttpPutResponseHopLimit=2)
