@@ -19,7 +19,7 @@ def test_site_check_lists_the_cluster_phases(network_emulator):
     run = playbook("site.yml", "ecoeco-kubeadm", "--check")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
     said = " ".join(run.stdout.split())
-    assert ("Cluster layer, kubeadm mode, Kubernetes 1.30: node_prep on 10 nodes; kubeadm init on ecoeco-master-1 "
+    assert ("Cluster layer, kubeadm mode, Kubernetes 1.37: node_prep on 10 nodes; kubeadm init on ecoeco-master-1 "
             "(endpoint node), 0 more control planes joining one at a time, 9 workers joining in parallel; calico; "
             "cloud_provider; placement of 10 nodes' labels and taints.") in said, said[-3000:]
     order = plays(run.stdout)
