@@ -72,7 +72,7 @@ def namespaces(plan: dict) -> list:
     out = []
     for dom in plan.get("domains") or []:
         out.append(dict(dom, apis=apis.pop(dom["namespace"], []), domain=True))
-    present = sorted(_data_endpoints(plan))
+    present = sorted(data_endpoints(plan))
     for ns, names in sorted(apis.items()):
         entry = domain_defaults()
         entry.update(name=ns, namespace=ns, apis=names, domain=False,
@@ -81,7 +81,7 @@ def namespaces(plan: dict) -> list:
     return out
 
 
-def _data_endpoints(plan: dict) -> dict:
+def data_endpoints(plan: dict) -> dict:
     """{service: (CIDRs, ports)} of every data service: its pool's tier subnets, or the data tier when managed."""
     tiers = {p["role"]: p["tier"] for p in plan["pools"]}
     out = {}
@@ -183,7 +183,7 @@ def _policies(plan: dict, ns: dict, domains: dict, reached_by: list, alb_ports: 
         out.append(_policy("allow-from-domains", name, ["Ingress"], ingress=[{
             "from": [_ns_peer(other) for other in sorted(reached_by)], "ports": _ports(ns["ports"])}]))
     egress = []
-    endpoints = _data_endpoints(plan)
+    endpoints = data_endpoints(plan)
     for svc in ns["reach"]["services"]:
         if svc in endpoints:
             cidrs, ports = endpoints[svc]
