@@ -8,6 +8,7 @@ every pair of namespaces, data services, DNS, the ALB and monitoring is held to 
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import json
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 from ansible_collections.msa.platform.plugins.module_utils import addons
 from ansible_collections.msa.platform.plugins.module_utils.topology import build_plan
 from argocd_crd_fields import SCHEMAS
+from kubernetes_validate import utils as kv_utils
 from netpol_eval import Cluster, Ip, Pod
 from topology_cases import full_kubeadm
 
@@ -49,6 +51,14 @@ def _host(cidr: str, n: int = 10) -> str:
 
 
 # ---------------------------------------------------------------- schemas
+
+@pytest.fixture(scope="module", autouse=True)
+def _schemas_read_once():
+    """kubernetes-validate reads its ~4 MB definitions file on every call; read each schema file once here."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kv_utils, "schema_contents", functools.lru_cache(maxsize=None)(kv_utils.schema_contents))
+        yield
+
 
 @pytest.mark.parametrize("name", PLANS)
 def test_every_object_passes_the_real_schemas_strictly(name):
