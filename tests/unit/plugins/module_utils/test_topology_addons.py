@@ -129,3 +129,29 @@ def test_routes_resolve_namespace_and_ports_and_order_by_specificity():
     ]
     assert plan["ingress"]["certificate_arn"] == CERT
     assert plan["ingress"]["target_type"] == "instance"
+
+
+def _nodes(value, path=()):
+    """Every (path, value) below `value`, containers included."""
+    yield path, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, sub in items:
+        yield from _nodes(sub, (*path, key))
+
+
+ADDON_NODES = [p for section in ("ingress", "domains", "gitops", "storage") for p, _v in _nodes(full_kubeadm()[section], (section,))]
+
+
+@pytest.mark.parametrize("path", ADDON_NODES, ids=[".".join(map(str, p)) for p in ADDON_NODES])
+def test_wrong_types_anywhere_in_the_addon_sections_are_errors_not_exceptions(path):
+    for wrong in (None, 7, True, [], {}, "x", [{"a": 1}]):
+        topology = full_kubeadm()
+        node = topology
+        for key in path[:-1]:
+            node = node[key]
+        original = node[path[-1]]
+        node[path[-1]] = wrong
+        errors = validate(topology)
+        assert isinstance(errors, list)
+        if type(wrong) is not type(original):  # same type may be valid (a port 7, an empty list of services)
+            assert errors, (path, wrong)
