@@ -313,7 +313,7 @@ def add_addons(ctx, plan: dict) -> dict:
 def domain_defaults() -> dict:
     """A domain's settings with every default: what an API namespace outside any domain gets (reach aside)."""
     item = dict(SCHEMA.fields)["domains"].item
-    return _plan_domain(shape({"name": "defaults"}, item, "", [], "kubeadm") | {"namespace": "defaults"})
+    return _plan_domain(dict(shape({"name": "defaults"}, item, "", [], "kubeadm"), namespace="defaults"))
 
 
 def _plan_domain(dom: dict) -> dict:
