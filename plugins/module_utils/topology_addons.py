@@ -329,9 +329,9 @@ def _plan_ingress(ctx, ing: dict, plan: dict) -> dict:
     internet = ing["scheme"] == "internet-facing"
     cidrs = ing["source_cidrs"] if ing["source_cidrs"] is not None else (["0.0.0.0/0"] if internet else [plan["network"]["cidr"]])
     if eks:
-        # IP targets: the ALB's own addresses in the subnets it lives in reach the pods directly.
-        private = [t for t in plan["network"]["tiers"] if t != "public"]
-        sources = _tier_cidrs(plan, ["public"] if internet else private)
+        # IP targets: the ALB's own addresses reach the pods directly, from the subnets it lives in: those aws_network
+        # tags for load balancer discovery (kubernetes.io/role/elb on public, role/internal-elb on app).
+        sources = _tier_cidrs(plan, ["public"] if internet else ["app"])
     else:
         # Instance targets: the ALB sends to a NodePort and kube-proxy forwards from the node, so pods see the nodes' addresses.
         sources = _tier_cidrs(plan, sorted({p["tier"] for p in plan["pools"] if p["kubernetes"]}))

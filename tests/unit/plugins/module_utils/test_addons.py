@@ -141,7 +141,8 @@ def test_internal_scheme_defaults_its_sources_to_the_vpc():
     topology["ingress"]["scheme"] = "internal"
     plan = _plan(topology)
     assert plan["ingress"]["source_cidrs"] == ["10.10.0.0/16"]
-    assert all(not s.startswith("10.10.0.") for s in plan["ingress"]["traffic_sources"])
+    app = [s["cidr"] for s in plan["network"]["subnets"] if s["tier"] == "app"]
+    assert plan["ingress"]["traffic_sources"] == app  # internal ALBs live in the app subnets (tagged role/internal-elb)
 
 
 # ---------------------------------------------------------------- storage and gitops
