@@ -173,6 +173,11 @@ def _check_quota(ctx, path: str, dom: dict) -> None:
 
 
 def _check_ingress(ctx, ing: dict, managed_ns: set) -> None:
+    tiers = [t for t in (ctx.data.get("network") or {}).get("tiers") or [] if t]
+    need = {"internet-facing": "public", "internal": "app"}.get(ing.get("scheme"))
+    if need and tiers and need not in tiers:
+        ctx.err("ingress.scheme", f"an {ing['scheme']} ALB lives in the {need} subnets (the ones tagged for load balancer discovery), "
+                f"but network.tiers has no {need}; add it")
     arn = ing.get("certificate_arn")
     if isinstance(arn, str):
         match = _CERT_ARN.fullmatch(arn)

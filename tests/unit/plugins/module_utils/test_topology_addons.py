@@ -73,6 +73,17 @@ def test_bad_addon_input_is_reported_at_its_path(field, value, path, words):
     assert at and any(words in e for e in at), errors
 
 
+def test_the_alb_needs_the_subnets_it_is_discovered_in():
+    topology = full_kubeadm()
+    topology["network"]["tiers"] = ["app", "data", "mgmt", "mq"]
+    topology["network"]["nat"] = "none"
+    assert [e for e in validate(topology) if e.startswith("ingress.")] == [
+        "ingress.scheme: an internet-facing ALB lives in the public subnets (the ones tagged for load balancer discovery), but "
+        "network.tiers has no public; add it"]
+    topology["ingress"]["scheme"] = "internal"
+    assert validate(topology) == []
+
+
 def test_a_data_service_must_exist_to_be_reached():
     topology = eks()
     topology["domains"] = [{"name": "orders", "reach": {"services": ["redis"]}}]
