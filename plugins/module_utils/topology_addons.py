@@ -349,4 +349,3 @@ def _plan_ingress(ctx, ing: dict, plan: dict) -> dict:
             "health_check_path": ing["health_check_path"], "group_name": ctx.name, "target_type": "ip" if eks else "instance",
             "listen_ports": [{"HTTP": 80}, {"HTTPS": 443}] if https else [{"HTTP": 80}],
             "traffic_sources": sources, "routes": routes}
-

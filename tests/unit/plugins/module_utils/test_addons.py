@@ -280,8 +280,8 @@ def test_network_policies_allow_exactly_what_the_topology_reaches(name):
 def test_the_evaluator_sees_a_missing_deny():
     """Without the default-deny policy every namespace is open again: the checks above can fail."""
     plan = PLANS["domains-eks"]
-    objs = [o for o in addons.manifests(plan, "domains") if o["metadata"]["name"] not in ("default-deny", "allow-reach", "allow-same-namespace",
-                                                                                              "allow-dns")]
+    dropped = ("default-deny", "allow-reach", "allow-same-namespace", "allow-dns")
+    objs = [o for o in addons.manifests(plan, "domains") if o["metadata"]["name"] not in dropped]
     cluster = Cluster(objs, {"kube-system": {}})
     assert cluster.allowed(Pod("product"), Pod("kube-system"), 443)
     full = Cluster(addons.manifests(plan, "domains"), {"kube-system": {}})
