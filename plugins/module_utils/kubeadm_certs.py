@@ -20,9 +20,9 @@ import re
 
 WARN_DAYS = 30
 _ROW = re.compile(
-    r"^(?P<name>\S+)\s+(?P<expires>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2} UTC)\s+(?P<residual>\S+)\s+"
-    r"(?:(?P<authority>\S+)\s+)?(?P<external>yes|no)\s*$")
-_MISSING = re.compile(r"^!MISSING!\s+(?P<name>\S+)")
+    r"(?P<name>\S+)\s+(?P<expires>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2} UTC)\s+(?P<residual>\S+)\s+"
+    r"(?:(?P<authority>\S+)\s+)?(?P<external>yes|no)")
+_MISSING = re.compile(r"!MISSING!\s+(?P<name>\S+)")
 
 
 class ParseError(ValueError):
@@ -52,12 +52,12 @@ def parse_check_expiration(stdout, node: str = "", now=None) -> list:
             continue
         if kind is None or not line.strip():
             continue
-        missing = _MISSING.match(line.strip())
+        missing = _MISSING.fullmatch(line.strip())
         if missing:
             rows.append({"node": node, "name": missing.group("name"), "kind": kind, "expires": None, "days_left": None,
                          "authority": None, "externally_managed": False, "missing": True})
             continue
-        match = _ROW.match(line.strip())
+        match = _ROW.fullmatch(line.strip())
         if not match:
             raise ParseError(f"{node or 'kubeadm'}: unexpected line in check-expiration output: {line.strip()!r}")
         expires = _utc(match.group("expires"))

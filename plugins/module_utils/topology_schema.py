@@ -164,6 +164,15 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                        item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
         ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
                                 "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
+        ("etcd_backup", _f("dict", "etcd snapshots of the control planes: systemd timer, local copies, S3 bucket <platform>-etcd-<account id>.",
+                           {}, modes=("kubeadm",), fields=(
+            ("schedule", _f("str", "When snapshots are taken: a systemd OnCalendar expression (hourly, daily, *-*-* 00/6:00:00).",
+                            "hourly", pattern=r"[A-Za-z0-9*:,./~+ -]{1,64}",
+                            pattern_hint="a systemd OnCalendar expression (letters, digits, * : , . / ~ + - and spaces)")),
+            ("keep", _f("int", "Snapshots kept on each control plane's disk (older ones are deleted).", 24, minimum=1, maximum=1000)),
+            ("s3", _f("bool", "Also upload every snapshot to the platform's S3 bucket (SSE, TLS only, versioned, lifecycle-expired).", True)),
+            ("s3_retention_days", _f("int", "Days S3 keeps a snapshot (lifecycle rule).", 30, minimum=1, maximum=3650)),
+        ))),
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),
