@@ -318,6 +318,7 @@ def write_node_files(cfg: dict, kind: str, server: str, name: str, control_plane
         new_cert(PKI + "/apiserver", PKI + "/ca", "/CN=kube-apiserver", sans)
         new_cert(PKI + "/apiserver-kubelet-client", PKI + "/ca", "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client")
         write_etcd_pki(name, sans[5] if len(sans) > 5 and re.match(r"^[\d.]+$", sans[5]) else "")
+        subprocess.run(["systemctl", "enable", "--now", "standin-pods.service"], check=True, capture_output=True)
         for conf, subj in (("admin", "/O=kubeadm:cluster-admins/CN=kubernetes-admin"),
                            ("super-admin", "/O=system:masters/CN=kubernetes-super-admin"),
                            ("controller-manager", "/CN=system:kube-controller-manager"),
@@ -868,7 +869,6 @@ def write_etcd_manifest(name: str, adv: str) -> None:
     with open(ETC + "/manifests/etcd.yaml", "w", encoding="utf-8") as handle:
         yaml.safe_dump(manifest, handle)
     os.makedirs("/var/lib/etcd", mode=0o700, exist_ok=True)
-    subprocess.run(["systemctl", "enable", "--now", "standin-pods.service"], check=True, capture_output=True)
 
 
 def cert_pem(name: str) -> tuple:
@@ -976,15 +976,17 @@ def certs_renew(argv: list) -> int:
 
 
 def pods() -> int:
-    """The static-pod part of a kubelet for etcd and kube-apiserver (see the block comment)."""
-    etcd, args = None, None
+    """The static-pod part of a kubelet (see the block comment). etcd runs for real when its manifest has a
+    command; the API server is the stand-in unit where the cluster state lives (the init node); other
+    components, and those this node cannot run, hold their port open while their manifest is in place."""
+    import socket
+    etcd, args, held = None, None, {}
     while True:
         path = ETC + "/manifests/etcd.yaml"
         want = None
         if os.path.exists(path):
             try:
-                containers = (yaml.safe_load(open(path, encoding="utf-8")) or {})["spec"]["containers"]
-                want = containers[0].get("command")
+                want = (yaml.safe_load(open(path, encoding="utf-8")) or {})["spec"]["containers"][0].get("command")
             except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError):
                 want = None
         if etcd is not None and (want != args or etcd.poll() is not None):
@@ -994,12 +996,22 @@ def pods() -> int:
         if want and want[0] == "etcd" and etcd is None:
             args = want
             etcd = subprocess.Popen(["/usr/bin/etcd", *want[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        api = os.path.exists(ETC + "/manifests/kube-apiserver.yaml")
-        unit = "standin-apiserver.service"
         if os.path.exists(STATE):
+            api = os.path.exists(ETC + "/manifests/kube-apiserver.yaml")
+            unit = "standin-apiserver.service"
             active = subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False).returncode == 0
             if api != active:
                 subprocess.run(["systemctl", "start" if api else "stop", unit], check=False, capture_output=True)
+        for pod, port in (("kube-controller-manager", 10257), ("kube-scheduler", 10259)):
+            present = os.path.exists(f"{ETC}/manifests/{pod}.yaml")
+            if present and pod not in held:
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", port))
+                sock.listen(16)
+                held[pod] = sock
+            elif not present and pod in held:
+                held.pop(pod).close()
         time.sleep(0.5)
 
 

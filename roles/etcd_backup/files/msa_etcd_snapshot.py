@@ -5,7 +5,7 @@
 
 Installed by the msa.platform.etcd_backup role as /usr/local/sbin/msa-etcd-snapshot and run by
 msa-etcd-snapshot.service (its timer, or the role's `snapshot` entry point). Settings come from a
-root-only JSON file (--config, default /etc/msa/etcd-backup.json); nothing secret is on a command
+root-only JSON file (--config, default /etc/msa-etcd-backup.json); nothing secret is on a command
 line: etcdctl reads the client certificate files, boto3 the instance profile.
 
 Steps: lock -> endpoint status (health, DB size) -> free-space guard -> snapshot save to a .partial
@@ -175,7 +175,7 @@ def write_status(cfg: dict, status: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--config", default="/etc/msa/etcd-backup.json")
+    parser.add_argument("--config", default="/etc/msa-etcd-backup.json")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
