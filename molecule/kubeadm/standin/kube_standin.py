@@ -932,6 +932,8 @@ def renew_one(name: str, days: int) -> None:
     ca = PKI + "/" + LEAF_CERTS[name][1]
     subject = openssl("x509", "-noout", "-subject", "-nameopt", "compat", stdin=pem).strip().split("=", 1)[1].strip()
     sans = openssl("x509", "-noout", "-ext", "subjectAltName", stdin=pem).splitlines()[1:]
+    eku = openssl("x509", "-noout", "-ext", "extendedKeyUsage", stdin=pem).splitlines()[1:]
+    usages = {"TLS Web Server Authentication": "serverAuth", "TLS Web Client Authentication": "clientAuth"}
     work = tempfile.mkdtemp()
     try:
         if path.endswith(".conf"):
@@ -945,6 +947,8 @@ def renew_one(name: str, days: int) -> None:
             ext.write("basicConstraints=CA:FALSE\n")
             if sans:
                 ext.write("subjectAltName=" + sans[0].strip().replace("IP Address:", "IP:") + "\n")
+            if eku:
+                ext.write("extendedKeyUsage=" + ",".join(usages[u.strip()] for u in eku[0].split(",")) + "\n")
         openssl("x509", "-req", "-in", work + "/csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
                 "-out", work + "/crt", "-days", str(days), "-extfile", work + "/ext")
         if path.endswith(".conf"):
