@@ -9,7 +9,7 @@ root-only JSON file (--config, default /etc/msa-etcd-backup.json); nothing secre
 line: etcdctl reads the client certificate files, boto3 the instance profile.
 
 Steps: lock -> endpoint status (health, DB size) -> free-space guard -> snapshot save to a .partial
-file -> snapshot status (verified: revision and key count > 0) -> rename -> keep the newest `keep`
+file -> snapshot status (verified: a readable bolt file with a hash and a size) -> rename -> keep the newest `keep`
 -> upload to s3://bucket/prefix<node>/<file> -> status JSON (stdout and `status_file`).
 Exit codes: 0 done, 1 etcd/S3/verification failure, 2 refused for lack of disk space, 3 bad config.
 """
@@ -104,8 +104,9 @@ def snapshot_status(cfg: dict, path: str) -> dict:
     if proc.returncode:
         raise Failed(f"snapshot status {path}: {proc.stderr.strip()}")
     status = json.loads(proc.stdout)
-    if not status.get("revision") or not status.get("totalKey"):
-        raise Failed(f"snapshot {path} looks empty: {status}")
+    # A readable bolt file with a hash; an empty store (revision 0) is still a true snapshot.
+    if "hash" not in status or not status.get("totalSize") or status.get("totalKey") is None:
+        raise Failed(f"snapshot {path} is not a valid etcd snapshot: {status}")
     return status
 
 
