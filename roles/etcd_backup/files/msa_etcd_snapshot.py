@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 # Copyright: msa.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One etcd snapshot of the local member, verified, rotated, optionally uploaded to S3.
 
-Installed by the msa.platform.etcd_backup role as /usr/local/sbin/msa-etcd-snapshot and run by
+Installed by the msa.platform.etcd_backup role as /usr/local/lib/msa-etcd-snapshot.py and run by
 msa-etcd-snapshot.service (its timer, or the role's `snapshot` entry point). Settings come from a
 root-only JSON file (--config, default /etc/msa-etcd-backup.json); nothing secret is on a command
 line: etcdctl reads the client certificate files, boto3 the instance profile.
