@@ -130,6 +130,7 @@ _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
 ))
 
 _TIME = r"[1-9][0-9]*(ms|s|m|h|d|w|y)"
+_ETCD_BACKUP_DOC = "etcd snapshots of the control planes: systemd timer, local copies, S3 bucket <platform>-etcd-<account id>."
 
 SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("name", _f("str", "Platform name; prefixes every AWS Name tag, node name and security group.", REQUIRED,
@@ -164,8 +165,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                        item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
         ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
                                 "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
-        ("etcd_backup", _f("dict", "etcd snapshots of the control planes: systemd timer, local copies, S3 bucket <platform>-etcd-<account id>.",
-                           {}, modes=("kubeadm",), fields=(
+        ("etcd_backup", _f("dict", _ETCD_BACKUP_DOC, {}, modes=("kubeadm",), fields=(
             ("schedule", _f("str", "When snapshots are taken: a systemd OnCalendar expression (hourly, daily, *-*-* 00/6:00:00).",
                             "hourly", pattern=r"[A-Za-z0-9*:,./~+ -]{1,64}",
                             pattern_hint="a systemd OnCalendar expression (letters, digits, * : , . / ~ + - and spaces)")),
