@@ -36,6 +36,7 @@ ORDER = (
     "load_balancers", "classic_load_balancers", "target_groups", "instances",
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
     "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles",
+    "etcd_buckets",
 )
 KIND_LABELS = {
     "eks_addons": "EKS add-on", "eks_access_entries": "EKS access entry", "oidc_providers": "IAM OIDC provider",
@@ -45,6 +46,7 @@ KIND_LABELS = {
     "internet_gateways": "internet gateway", "subnets": "subnet", "route_tables": "route table",
     "security_groups": "security group", "vpcs": "VPC", "volumes": "volume", "key_pairs": "key pair",
     "instance_profiles": "instance profile", "iam_roles": "IAM role",
+    "etcd_buckets": "etcd snapshot bucket",
 }
 _GONE_INSTANCE = ("terminated",)
 _GONE_NAT = ("deleted", "failed")
@@ -62,6 +64,7 @@ class Clients:
     iam: Any = None
     eks: Any = None
     tagging: Any = None
+    s3: Any = None
     retrying: bool = False   # clients are amazon.aws RetryingBotoClientWrapper: pass aws_retry=True
 
 
@@ -183,6 +186,8 @@ class Teardown:
             add("instance_profiles", profile["InstanceProfileName"], roles=[r["RoleName"] for r in profile.get("Roles", [])])
         for role in roles:
             add("iam_roles", role)
+        for bucket in self._etcd_buckets():
+            add("etcd_buckets", bucket)
         return out
 
     # ---------------------------------------------------------------- EKS (discovery)
@@ -375,7 +380,36 @@ class Teardown:
             self._ignore_missing(self.clients.iam, "delete_instance_profile", InstanceProfileName=item["id"])
         for item in found["iam_roles"]:
             self._delete_role(item["id"])
+        for item in found["etcd_buckets"]:
+            self._delete_bucket(item["id"])
         return found
+
+    # ---------------------------------------------------------------- etcd snapshot bucket (etcd_backup)
+    def _etcd_buckets(self) -> List[str]:
+        """<platform>-etcd-<account id>: named so and tagged msa:platform=<platform> (a same-prefix bucket of
+        someone else's is left alone)."""
+        if self.clients.s3 is None:
+            return []
+        prefix = f"{self.platform}-etcd-"
+        found = []
+        for bucket in call(self.clients, self.clients.s3, "list_buckets").get("Buckets", []):
+            if not bucket["Name"].startswith(prefix):
+                continue
+            tagging = self._ignore_missing(self.clients.s3, "get_bucket_tagging", Bucket=bucket["Name"]) or {}
+            if {t["Key"]: t["Value"] for t in tagging.get("TagSet", [])}.get(TAG) == self.platform:
+                found.append(bucket["Name"])
+        return found
+
+    def _delete_bucket(self, bucket: str) -> None:
+        """Every object version and delete marker (the bucket is versioned), 1000 per call, then the bucket."""
+        s3 = self.clients.s3
+        while True:
+            page = self._ignore_missing(s3, "list_object_versions", Bucket=bucket, MaxKeys=1000) or {}
+            keys = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if not keys:
+                break
+            self._ignore_missing(s3, "delete_objects", Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        self._ignore_missing(s3, "delete_bucket", Bucket=bucket)
 
     # ---------------------------------------------------------------- EKS (deletion)
     def _delete_eks(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
@@ -501,7 +535,7 @@ _MISSING = {
     "InvalidVolume.NotFound", "InvalidKeyPair.NotFound", "InvalidPermission.NotFound", "LoadBalancerNotFound",
     "TargetGroupNotFound", "NoSuchEntity", "ResourceNotFoundException", "AuthFailure.AddressNotFound",
     "InvalidAddress.NotFound", "InvalidAddressID.NotFound", "InvalidLaunchTemplateId.NotFound",
-    "InvalidLaunchTemplateId.NotFoundException",
+    "InvalidLaunchTemplateId.NotFoundException", "NoSuchBucket", "NoSuchTagSet",
 }
 
 

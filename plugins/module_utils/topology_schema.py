@@ -130,6 +130,7 @@ _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
 ))
 
 _TIME = r"[1-9][0-9]*(ms|s|m|h|d|w|y)"
+_ETCD_BACKUP_DOC = "etcd snapshots of the control planes: systemd timer, local copies, S3 bucket <platform>-etcd-<account id>."
 
 # ---- cluster add-ons (issue 16): field tables of the ingress, domains, gitops and storage sections
 # A Kubernetes resource quantity (100m, 2, 1.5, 512Mi, 10Gi).
@@ -260,6 +261,14 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                        item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
         ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
                                 "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
+        ("etcd_backup", _f("dict", _ETCD_BACKUP_DOC, {}, modes=("kubeadm",), fields=(
+            ("schedule", _f("str", "When snapshots are taken: a systemd OnCalendar expression (hourly, daily, *-*-* 00/6:00:00).",
+                            "hourly", pattern=r"[A-Za-z0-9*:,./~+ -]{1,64}",
+                            pattern_hint="a systemd OnCalendar expression (letters, digits, * : , . / ~ + - and spaces)")),
+            ("keep", _f("int", "Snapshots kept on each control plane's disk (older ones are deleted).", 24, minimum=1, maximum=1000)),
+            ("s3", _f("bool", "Also upload every snapshot to the platform's S3 bucket (SSE, TLS only, versioned, lifecycle-expired).", True)),
+            ("s3_retention_days", _f("int", "Days S3 keeps a snapshot (lifecycle rule).", 30, minimum=1, maximum=3650)),
+        ))),
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),

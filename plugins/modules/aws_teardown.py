@@ -16,6 +16,8 @@ description:
     Kubernetes Services leave), instances (waits until terminated), NAT gateways (waits until deleted), Elastic IPs,
     leftover network interfaces, internet gateways, subnets, route tables, security groups (their rules revoked
     first, since groups name each other), VPCs, volumes, key pairs, instance profiles and IAM roles.
+  - Also the etcd snapshot bucket C(<platform>-etcd-<account id>) of the kubeadm etcd backups (tagged C(msa:platform)),
+    every object version and delete marker first.
   - Ends with a sweep (per-service describe calls and the Resource Groups Tagging API) and fails, listing them, if any
     resource still carries the platform tag.
   - Works after a partial build and is safe to run again - missing resources are skipped.
@@ -108,7 +110,8 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi"}
+SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
+            "s3": "s3"}
 RULES = dict(
     platform=problem_of(dns_label_problem),
     wait_timeout=int_range(1, 86400),

@@ -17,6 +17,7 @@ What it does not do: run etcd, containers, or any real Kubernetes component.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import json
 import os
@@ -271,10 +272,12 @@ def new_ca(path: str, cn: str) -> None:
     os.chmod(path + ".key", 0o600)
 
 
-def new_cert(path: str, ca: str, subj: str, sans=(), days=365) -> None:
+def new_cert(path: str, ca: str, subj: str, sans=(), days=365, usage="") -> None:
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", path + ".key", "-out", path + ".csr", "-subj", subj)
     with tempfile.NamedTemporaryFile("w", suffix=".ext", delete=False) as ext:
         ext.write("basicConstraints=CA:FALSE\n")
+        if usage:
+            ext.write(f"extendedKeyUsage={usage}\n")
         if sans:
             ext.write("subjectAltName=" + ",".join(("IP:" if re.match(r"^[\d.]+$", s) else "DNS:") + s for s in sans) + "\n")
     openssl("x509", "-req", "-in", path + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
@@ -314,6 +317,8 @@ def write_node_files(cfg: dict, kind: str, server: str, name: str, control_plane
     if control_plane:
         new_cert(PKI + "/apiserver", PKI + "/ca", "/CN=kube-apiserver", sans)
         new_cert(PKI + "/apiserver-kubelet-client", PKI + "/ca", "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client")
+        write_etcd_pki(name, sans[5] if len(sans) > 5 and re.match(r"^[\d.]+$", sans[5]) else "")
+        subprocess.run(["systemctl", "enable", "--now", "standin-pods.service"], check=True, capture_output=True)
         for conf, subj in (("admin", "/O=kubeadm:cluster-admins/CN=kubernetes-admin"),
                            ("super-admin", "/O=system:masters/CN=kubernetes-super-admin"),
                            ("controller-manager", "/CN=system:kube-controller-manager"),
@@ -447,6 +452,10 @@ def kubeadm(argv: list) -> int:
         return token_create(argv[2:])
     if argv[:1] == ["join"]:
         return join(argv[1:])
+    if argv[:2] == ["certs", "check-expiration"]:
+        return certs_check_expiration(argv[2:])
+    if argv[:2] == ["certs", "renew"]:
+        return certs_renew(argv[2:])
     raise Fail(f"stand-in kubeadm: unsupported command {argv!r}")
 
 
@@ -501,6 +510,7 @@ def init(argv: list) -> int:
     work = tempfile.mkdtemp()
     new_cert(work + "/kubelet-client", PKI + "/ca", f"/O=system:nodes/CN=system:node:{name}")
     write_node_files(cfg, "InitConfiguration", "https://" + endpoint, name, True, apiserver_sans(cluster, name, adv), work)
+    write_etcd_manifest(name, adv)
     tokens = {}
     for bt in initc.get("bootstrapTokens") or [{}]:
         tok = bt.get("token") or f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
@@ -814,6 +824,201 @@ def apiserver() -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- certs and etcd (issue 14, etcd/certs)
+# kubeadm certs check-expiration / certs renew, the etcd PKI kubeadm writes on a control plane, and a
+# "kubelet" for the etcd and kube-apiserver static pods: `pods` runs the REAL etcd (Debian's etcd-server)
+# with the flags of /etc/kubernetes/manifests/etcd.yaml while that file exists, and starts/stops the
+# stand-in API server with kube-apiserver.yaml, so moving a manifest out and in restarts a "pod".
+# Only the node that ran `kubeadm init` runs etcd: a one-member cluster (joins do not add members).
+LEAF_CERTS = {  # kubeadm's certificate names -> (file under pki or kubeconfig, signing CA)
+    "admin.conf": ("admin.conf", "ca"), "apiserver": ("apiserver", "ca"),
+    "apiserver-etcd-client": ("apiserver-etcd-client", "etcd/ca"),
+    "apiserver-kubelet-client": ("apiserver-kubelet-client", "ca"),
+    "controller-manager.conf": ("controller-manager.conf", "ca"),
+    "etcd-healthcheck-client": ("etcd/healthcheck-client", "etcd/ca"), "etcd-peer": ("etcd/peer", "etcd/ca"),
+    "etcd-server": ("etcd/server", "etcd/ca"), "front-proxy-client": ("front-proxy-client", "front-proxy-ca"),
+    "scheduler.conf": ("scheduler.conf", "ca"), "super-admin.conf": ("super-admin.conf", "ca"),
+}
+CAS = {"ca": "ca", "etcd-ca": "etcd/ca", "front-proxy-ca": "front-proxy-ca"}
+
+
+def write_etcd_pki(name: str, adv: str) -> None:
+    """The etcd and front-proxy leaf certificates kubeadm writes on every control plane."""
+    sans = ["localhost", name, "127.0.0.1"] + ([adv] if adv else [])
+    new_cert(PKI + "/etcd/server", PKI + "/etcd/ca", f"/CN={name}", sans, usage="serverAuth,clientAuth")
+    new_cert(PKI + "/etcd/peer", PKI + "/etcd/ca", f"/CN={name}", sans, usage="serverAuth,clientAuth")
+    new_cert(PKI + "/etcd/healthcheck-client", PKI + "/etcd/ca", "/CN=kube-etcd-healthcheck-client", usage="clientAuth")
+    new_cert(PKI + "/apiserver-etcd-client", PKI + "/etcd/ca", "/CN=kube-apiserver-etcd-client", usage="clientAuth")
+    new_cert(PKI + "/front-proxy-client", PKI + "/front-proxy-ca", "/CN=front-proxy-client", usage="clientAuth")
+
+
+def write_etcd_manifest(name: str, adv: str) -> None:
+    """etcd.yaml with the command kubeadm's etcd phase writes (flags etcd 3.4 also knows)."""
+    ip = adv or "127.0.0.1"
+    command = ["etcd", f"--advertise-client-urls=https://{ip}:2379", f"--cert-file={PKI}/etcd/server.crt",
+               "--client-cert-auth=true", "--data-dir=/var/lib/etcd", f"--initial-advertise-peer-urls=https://{ip}:2380",
+               f"--initial-cluster={name}=https://{ip}:2380", f"--key-file={PKI}/etcd/server.key",
+               f"--listen-client-urls=https://127.0.0.1:2379,https://{ip}:2379", "--listen-metrics-urls=http://127.0.0.1:2381",
+               f"--listen-peer-urls=https://{ip}:2380", f"--name={name}", f"--peer-cert-file={PKI}/etcd/peer.crt",
+               "--peer-client-cert-auth=true", f"--peer-key-file={PKI}/etcd/peer.key",
+               f"--peer-trusted-ca-file={PKI}/etcd/ca.crt", "--snapshot-count=10000", f"--trusted-ca-file={PKI}/etcd/ca.crt"]
+    manifest = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "etcd", "namespace": "kube-system", "labels": {"component": "etcd", "tier": "control-plane"}},
+                "spec": {"hostNetwork": True, "containers": [{"name": "etcd", "image": "registry.k8s.io/etcd:3.6.5-0", "command": command}],
+                         "volumes": [{"name": "etcd-data", "hostPath": {"path": "/var/lib/etcd", "type": "DirectoryOrCreate"}}]}}
+    with open(ETC + "/manifests/etcd.yaml", "w", encoding="utf-8") as handle:
+        yaml.safe_dump(manifest, handle)
+    os.makedirs("/var/lib/etcd", mode=0o700, exist_ok=True)
+
+
+def cert_pem(name: str) -> tuple:
+    """(certificate PEM, path) of kubeadm certificate `name`: a pki file or a kubeconfig's embedded cert."""
+    rel = LEAF_CERTS[name][0] if name in LEAF_CERTS else CAS[name]
+    if rel.endswith(".conf"):
+        path = f"{ETC}/{rel}"
+        if not os.path.exists(path):
+            return None, path
+        return kubeconfig(path)["cert"], path
+    path = f"{PKI}/{rel}.crt"
+    return (open(path, encoding="ascii").read() if os.path.exists(path) else None), path
+
+
+def not_after(pem: str) -> float:
+    text = openssl("x509", "-noout", "-enddate", stdin=pem).strip().split("=", 1)[1]
+    return calendar.timegm(time.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y GMT"))
+
+
+def residual(seconds: float) -> str:
+    """Go's duration.ShortHumanDuration, as kubeadm prints RESIDUAL TIME."""
+    if seconds < 0:
+        return "<invalid>"
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= (2 * size if unit == "y" else size):
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def certs_check_expiration(argv: list) -> int:
+    flags(argv, {"cert-dir": "str", "config": "str", "kubeconfig": "str"})
+    if os.geteuid() != 0:
+        raise Fail("[preflight] user is not running as root")
+    print('[check-expiration] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...')
+    print("[check-expiration] Use 'kubeadm init phase upload-config --config your-config-file' to re-upload it.\n")
+    fmt = "{:<27}{:<25}{:<16}{:<24}{:<8}"
+    print(fmt.format("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED").rstrip())
+    for name in sorted(LEAF_CERTS):
+        pem, _path = cert_pem(name)
+        if pem is None:
+            print(f"!MISSING! {name}")
+            continue
+        end = not_after(pem)
+        ca = {"ca": "ca", "etcd/ca": "etcd-ca", "front-proxy-ca": "front-proxy-ca"}[LEAF_CERTS[name][1]]
+        print(fmt.format(name, time.strftime("%b %d, %Y %H:%M UTC", time.gmtime(end)), residual(end - time.time()), ca, "no"))
+    print()
+    fmt = "{:<24}{:<25}{:<16}{:<8}"
+    print(fmt.format("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED").rstrip())
+    for name in CAS:
+        pem, _path = cert_pem(name)
+        end = not_after(pem)
+        print(fmt.format(name, time.strftime("%b %d, %Y %H:%M UTC", time.gmtime(end)), residual(end - time.time()), "no"))
+    return 0
+
+
+def renew_one(name: str, days: int) -> None:
+    """Re-sign certificate `name` with its CA, same subject and SANs, same key (as kubeadm renew does)."""
+    pem, path = cert_pem(name)
+    if pem is None:
+        raise Fail(f"[renew] {name}: the certificate is missing (kubeadm renews only existing certificates)")
+    ca = PKI + "/" + LEAF_CERTS[name][1]
+    subject = openssl("x509", "-noout", "-subject", "-nameopt", "compat", stdin=pem).strip().split("=", 1)[1].strip()
+    sans = openssl("x509", "-noout", "-ext", "subjectAltName", stdin=pem).splitlines()[1:]
+    eku = openssl("x509", "-noout", "-ext", "extendedKeyUsage", stdin=pem).splitlines()[1:]
+    usages = {"TLS Web Server Authentication": "serverAuth", "TLS Web Client Authentication": "clientAuth"}
+    work = tempfile.mkdtemp()
+    try:
+        if path.endswith(".conf"):
+            kc = kubeconfig(path)
+            open(work + "/k.key", "w", encoding="ascii").write(kc["key"])
+            key = work + "/k.key"
+        else:
+            key = path[:-4] + ".key"
+        openssl("req", "-new", "-key", key, "-subj", subject, "-out", work + "/csr")
+        with open(work + "/ext", "w", encoding="ascii") as ext:
+            ext.write("basicConstraints=CA:FALSE\n")
+            if sans:
+                ext.write("subjectAltName=" + sans[0].strip().replace("IP Address:", "IP:") + "\n")
+            if eku:
+                ext.write("extendedKeyUsage=" + ",".join(usages[u.strip()] for u in eku[0].split(",")) + "\n")
+        openssl("x509", "-req", "-in", work + "/csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+                "-out", work + "/crt", "-days", str(days), "-extfile", work + "/ext")
+        if path.endswith(".conf"):
+            conf = yaml.safe_load(open(path, encoding="utf-8"))
+            conf["users"][0]["user"]["client-certificate-data"] = b64(work + "/crt")
+            with open(os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+                yaml.safe_dump(conf, handle)
+        else:
+            shutil.copyfile(work + "/crt", path)
+    finally:
+        shutil.rmtree(work)
+
+
+def certs_renew(argv: list) -> int:
+    _opts, rest = flags(argv, {"cert-dir": "str", "config": "str", "kubeconfig": "str"})
+    if os.geteuid() != 0:
+        raise Fail("[preflight] user is not running as root")
+    if len(rest) != 1 or rest[0] not in (*LEAF_CERTS, "all"):
+        raise Fail(f"renew: one of {', '.join(['all', *sorted(LEAF_CERTS)])} is required, got {rest!r}")
+    days = int(os.environ.get("STANDIN_CERT_DAYS", "365"))
+    for name in sorted(LEAF_CERTS) if rest[0] == "all" else rest:
+        if name == "super-admin.conf" and not os.path.exists(ETC + "/super-admin.conf"):
+            continue
+        renew_one(name, days)
+        print(f"certificate {'embedded in the kubeconfig file for ' + name if name.endswith('.conf') else 'for ' + name} renewed")
+    print("\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, "
+          "kube-scheduler and etcd, so that they can use the new certificates.")
+    return 0
+
+
+def pods() -> int:
+    """The static-pod part of a kubelet (see the block comment). etcd runs for real when its manifest has a
+    command; the API server is the stand-in unit where the cluster state lives (the init node); other
+    components, and those this node cannot run, hold their port open while their manifest is in place."""
+    import socket
+    etcd, args, held = None, None, {}
+    while True:
+        path = ETC + "/manifests/etcd.yaml"
+        want = None
+        if os.path.exists(path):
+            try:
+                want = (yaml.safe_load(open(path, encoding="utf-8")) or {})["spec"]["containers"][0].get("command")
+            except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError):
+                want = None
+        if etcd is not None and (want != args or etcd.poll() is not None):
+            etcd.terminate()
+            etcd.wait()
+            etcd = None
+        if want and want[0] == "etcd" and etcd is None:
+            args = want
+            etcd = subprocess.Popen(["/usr/bin/etcd", *want[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if os.path.exists(STATE):
+            api = os.path.exists(ETC + "/manifests/kube-apiserver.yaml")
+            unit = "standin-apiserver.service"
+            active = subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False).returncode == 0
+            if api != active:
+                subprocess.run(["systemctl", "start" if api else "stop", unit], check=False, capture_output=True)
+        for pod, port in (("kube-controller-manager", 10257), ("kube-scheduler", 10259)):
+            present = os.path.exists(f"{ETC}/manifests/{pod}.yaml")
+            if present and pod not in held:
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", port))
+                sock.listen(16)
+                held[pod] = sock
+            elif not present and pod in held:
+                held.pop(pod).close()
+        time.sleep(0.5)
+
+
 def main() -> int:
     # Installed as /usr/local/lib/kube_standin.py, run by wrappers: python3 kube_standin.py <tool> ARGS
     tool = os.path.basename(sys.argv[0])
@@ -832,6 +1037,8 @@ def main() -> int:
             raise Fail("stand-in kubelet: only --version is supported (there is no kubelet here)")
         if tool == "apiserver":
             return apiserver()
+        if tool == "pods":
+            return pods()
         raise Fail(f"unknown stand-in tool {tool!r}")
     except Fail as exc:
         print(f"error: {exc}", file=sys.stderr)

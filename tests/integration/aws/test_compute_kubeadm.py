@@ -128,7 +128,13 @@ def assert_iam() -> None:
         assert {t["Key"]: t["Value"] for t in profile.get("Tags", [])}["msa:platform"] == "ecoeco"
         assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]] == [SSM]
         inline = iam.list_role_policies(RoleName=name)["PolicyNames"]
-        assert inline == ([] if kind == "host" else ["cloud-provider-aws"]), name
+        assert inline == {"host": [], "node": ["cloud-provider-aws"], "control-plane": ["cloud-provider-aws", "etcd-backup-upload"]}[kind], name
+    # etcd_backup (kubernetes.etcd_backup.s3, default true): the control planes may only put snapshots into their bucket
+    upload = iam.get_role_policy(RoleName="ecoeco-control-plane", PolicyName="etcd-backup-upload")["PolicyDocument"]
+    upload = json.loads(upload) if isinstance(upload, str) else upload
+    assert upload["Statement"] == [{"Sid": "PutEtcdSnapshots", "Effect": "Allow", "Action": "s3:PutObject",
+                                    "Resource": "arn:aws:s3:::ecoeco-etcd-*/etcd/*",
+                                    "Condition": {"StringEquals": {"s3:ResourceAccount": "${aws:PrincipalAccount}"}}}]
     plane = iam.get_role_policy(RoleName="ecoeco-control-plane", PolicyName="cloud-provider-aws")["PolicyDocument"]
     plane = json.loads(plane) if isinstance(plane, str) else plane
     for statement in plane["Statement"]:

@@ -200,3 +200,25 @@ def test_eks_layer_goes_in_dependency_order_and_leaves_nothing(aws):
     assert aws.eks.list_clusters()["clusters"] == []
     assert [t["LaunchTemplateName"] for t in aws.ec2.describe_launch_templates()["LaunchTemplates"]] == ["other"]
     assert len(aws.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+def test_etcd_bucket_goes_with_every_version_and_a_foreign_same_prefix_bucket_stays(aws):
+    s3 = boto3.client("s3", region_name=REGION)
+    aws.s3 = s3
+    location = {"LocationConstraint": REGION}
+    for name, platform in (("ecoeco-etcd-123456789012", "ecoeco"), ("ecoeco-etcd-someone-else", "other"), ("courm-etcd-1", "courm")):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=location)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "msa:platform", "Value": platform}]})
+    s3.put_bucket_versioning(Bucket="ecoeco-etcd-123456789012", VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"one", b"two"):  # two versions of one key, then a delete marker
+        s3.put_object(Bucket="ecoeco-etcd-123456789012", Key="etcd/cp-1/etcd-cp-1-20260102T000000Z.db", Body=body)
+    s3.delete_object(Bucket="ecoeco-etcd-123456789012", Key="etcd/cp-1/etcd-cp-1-20260102T000000Z.db")
+
+    assert summary(Teardown(aws, "ecoeco").find())["etcd_buckets"] == ["etcd snapshot bucket ecoeco-etcd-123456789012"]
+    teardown = Teardown(aws, "ecoeco", poll=0)
+    teardown.run()
+    assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == ["courm-etcd-1", "ecoeco-etcd-someone-else"]
+    assert "delete_bucket ecoeco-etcd-123456789012" in teardown.log and teardown.sweep() == []
+    again = Teardown(aws, "ecoeco", poll=0)
+    again.run()
+    assert again.log == []

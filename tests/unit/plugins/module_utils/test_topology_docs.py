@@ -47,4 +47,4 @@ def test_role_defaults_are_documented():
 
 def test_documented_paths_look_like_error_paths():
     for row in _table("| Field |"):
-        assert re.match(r"^[a-z_]+(\[\])?(\.[a-z_]+(\[\])?)*$", row[0]), row[0]
+        assert re.match(r"^[a-z_]+(\[\])?(\.[a-z][a-z0-9_]*(\[\])?)*$", row[0]), row[0]

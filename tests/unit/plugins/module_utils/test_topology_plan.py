@@ -49,7 +49,8 @@ def test_ecoeco_is_fourteen_nodes_with_one_dedicated_node_per_api():
     assert plan["kubernetes"] == {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16",
                                   "service_cidr": "10.96.0.0/12", "control_plane_endpoint": "node", "api_port": 6443,
                                   "node_name": "private_dns", "calico": {"encapsulation": "VXLANCrossSubnet", "mtu": 8951},
-                                  "cluster_name": "ecoeco"}
+                                  "cluster_name": "ecoeco",
+                                  "etcd_backup": {"schedule": "hourly", "keep": 24, "s3": True, "s3_retention_days": 30}}
     master = plan["groups"]["control_plane"]
     assert master == ["ecoeco-master-1"]
     assert next(n for n in plan["nodes"] if n["name"] == "ecoeco-master-1")["instance_type"] == "t3.large"

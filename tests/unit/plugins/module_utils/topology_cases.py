@@ -67,7 +67,8 @@ def full_kubeadm() -> dict:
         "region": "ap-northeast-2",
         "tags": {"team": "payments"},
         "kubernetes": {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12",
-                       "control_plane_endpoint": "node", "node_name": "private_dns", "calico": {"encapsulation": "VXLAN"}},
+                       "control_plane_endpoint": "node", "node_name": "private_dns", "calico": {"encapsulation": "VXLAN"},
+                       "etcd_backup": {"schedule": "*-*-* 00/6:00:00", "keep": 12}},
         "network": {"cidr": "10.0.0.0/16", "azs": 2, "az_names": ["ap-northeast-2a", "ap-northeast-2c"],
                     "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"]},
         "pools": [
