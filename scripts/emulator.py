@@ -113,7 +113,9 @@ def stop(port: int = DEFAULT_PORT) -> None:
 
 def reset(port: int = DEFAULT_PORT) -> None:
     req = urllib.request.Request(f"{endpoint(port)}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(req, timeout=10):
+    # A reset drops every backend the run touched: with many (EKS, S3, RDS, ...) on a loaded 2-core
+    # machine it has taken over 10 s, so allow a minute.
+    with urllib.request.urlopen(req, timeout=60):
         pass
 
 
