@@ -164,6 +164,15 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                        item=_f("str", "Log type.", choices=EKS_LOG_TYPES), modes=("eks",))),
         ("admin_principals", _f("list", "IAM role/user ARNs given cluster-admin through EKS access entries (the cluster creator "
                                 "always is).", [], item=_f("str", "IAM principal ARN."), modes=("eks",))),
+        # -- day-2 (issue 14, H1): the rolling upgrade of playbooks/upgrade.yml
+        ("upgrade", _f("dict", "How playbooks/upgrade.yml rolls a new version over the nodes.", {}, modes=("kubeadm",), fields=(
+            ("worker_batch", _f("str", "Workers upgraded at once: a count (\"3\") or a share of the workers (\"20%\", rounded up).",
+                                "20%", pattern=r"[1-9][0-9]{0,2}|([1-9][0-9]?|100)%",
+                                pattern_hint="a count like \"3\" or a percentage \"1%\" to \"100%\"")),
+            ("drain_timeout", _f("int", "Seconds a node's drain may take (pods evicted, PodDisruptionBudgets honoured) before the "
+                                 "upgrade stops on that node and uncordons it.", 300, minimum=30, maximum=3600)),
+        ))),
+        # -- end day-2 (H1)
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),
