@@ -236,6 +236,7 @@ class KubeApiFake:
         self.service_accounts: dict[tuple[str, str], dict] = {}
         self.pdbs: dict[tuple[str, str], dict] = {}
         self.evictions: list[dict] = []  # (day-2) every eviction answered: pod, code, time
+        self.cordons: list[dict] = []  # (day-2) every change of spec.unschedulable: node, value, time
         self.counts: Counter[tuple[str, str]] = Counter()
         self._denied: set[tuple[str, str, str]] = set()
         self._before_patch: dict[str, list[Callable[[], None]]] = {}
@@ -406,6 +407,8 @@ class KubeApiFake:
             if patched != current:  # a real server skips the write (and keeps the version) on a no-op
                 patched["metadata"]["resourceVersion"] = self._next_version()
                 self.nodes[name] = patched
+                if bool(patched.get("spec", {}).get("unschedulable")) != bool(current.get("spec", {}).get("unschedulable")):
+                    self.cordons.append({"node": name, "unschedulable": bool(patched["spec"].get("unschedulable")), "t": time.time()})
             return self._with_kind("nodes", patched)
 
     def _store(self, resource: str) -> dict:
@@ -566,6 +569,8 @@ def _prune_empty(obj: dict) -> None:
     for taint in obj.get("spec", {}).get("taints") or []:
         if isinstance(taint, dict) and taint.get("value") in ("", None):
             taint.pop("value", None)
+    if obj.get("spec", {}).get("unschedulable") is False:  # omitempty: an uncordoned node has no field
+        del obj["spec"]["unschedulable"]
     for section, key in (("metadata", "labels"), ("metadata", "annotations"), ("spec", "taints")):
         if section in obj and key in obj[section] and not obj[section][key]:
             del obj[section][key]
@@ -613,7 +618,8 @@ def _handler_for(fake: KubeApiFake) -> type[BaseHTTPRequestHandler]:
                 return _DISCOVERY[url.path]
             if url.path == "/fake/state" and method == "GET":  # day-2: what a test reads back (not a Kubernetes path)
                 with fake._lock:
-                    return {"evictions": list(fake.evictions), "pods": sorted("/".join(k) for k in fake.pods),
+                    return {"evictions": list(fake.evictions), "cordons": list(fake.cordons),
+                            "pods": sorted("/".join(k) for k in fake.pods),
                             "unschedulable": sorted(n for n, o in fake.nodes.items() if o.get("spec", {}).get("unschedulable"))}
             match, resource = next(((m, r) for m, r in ((p.match(url.path), r) for p, r in _ROUTES) if m), (None, ""))
             if match is None:

@@ -991,6 +991,7 @@ def main() -> int:
         if tool == "kubectl":
             return kubectl(argv)
         if tool == "kubelet":
+            log_call(["kubelet", *argv])  # day-2: an upgrade's first step on a node reads it
             if argv == ["--version"]:
                 print(f"Kubernetes {VERSION}")
                 return 0
