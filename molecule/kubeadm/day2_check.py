@@ -30,6 +30,8 @@ def upgrade(t0: float, t1: float, out: Path, data: dict) -> list:
         end = next((c["t"] for c in fake["cordons"] if c["node"] == node and not c["unschedulable"] and c["t"] > t0), None)
         ups = [" ".join(c["argv"]) for c in calls[node] if c["t"] > t0 and c["argv"][:2] == ["kubeadm", "upgrade"]]
         want = ["kubeadm upgrade plan v1.37.2", "kubeadm upgrade apply v1.37.2 --yes"] if node == "kcp-1" else ["kubeadm upgrade node"]
+        if node == "kw-2":  # stopped at its drain, after `upgrade node`; the resumed run goes through it again
+            want = want * 2
         if ups != want:
             problems.append(f"{node}: kubeadm upgrade calls {ups}, expected {want}")
         times.append({"node": node, "start": start, "end": end,
