@@ -269,6 +269,15 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("s3", _f("bool", "Also upload every snapshot to the platform's S3 bucket (SSE, TLS only, versioned, lifecycle-expired).", True)),
             ("s3_retention_days", _f("int", "Days S3 keeps a snapshot (lifecycle rule).", 30, minimum=1, maximum=3650)),
         ))),
+        # -- day-2 (issue 14, H1): the rolling upgrade of playbooks/upgrade.yml
+        ("upgrade", _f("dict", "How playbooks/upgrade.yml rolls a new version over the nodes.", {}, modes=("kubeadm",), fields=(
+            ("worker_batch", _f("str", "Workers upgraded at once: a count (\"3\") or a share of the workers (\"20%\", rounded up).",
+                                "20%", pattern=r"[1-9][0-9]{0,2}|([1-9][0-9]?|100)%",
+                                pattern_hint="a count like \"3\" or a percentage \"1%\" to \"100%\"")),
+            ("drain_timeout", _f("int", "Seconds a node's drain may take (pods evicted, PodDisruptionBudgets honoured) before the "
+                                 "upgrade stops on that node and uncordons it.", 300, minimum=30, maximum=3600)),
+        ))),
+        # -- end day-2 (H1)
     ))),
     ("network", _f("dict", "The VPC.", {}, fields=(
         ("cidr", _f("cidr", "VPC CIDR, /16 to /28, private range.", "10.0.0.0/16")),

@@ -67,8 +67,13 @@ _ROUTES = [
     (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)$"), "pods"),
     (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/serviceaccounts$"), "serviceaccounts"),
     (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/serviceaccounts/(?P<name>[^/]+)$"), "serviceaccounts"),
+    # day-2 (drain): the Eviction subresource and PodDisruptionBudgets
+    (re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)/eviction$"), "pods/eviction"),
+    (re.compile(r"^/apis/policy/v1/namespaces/(?P<namespace>[^/]+)/poddisruptionbudgets$"), "poddisruptionbudgets"),
+    (re.compile(r"^/apis/policy/v1/namespaces/(?P<namespace>[^/]+)/poddisruptionbudgets/(?P<name>[^/]+)$"), "poddisruptionbudgets"),
 ]
-_KIND = {"nodes": "Node", "pods": "Pod", "serviceaccounts": "ServiceAccount"}
+_KIND = {"nodes": "Node", "pods": "Pod", "serviceaccounts": "ServiceAccount", "poddisruptionbudgets": "PodDisruptionBudget"}
+_API_VERSION = {"poddisruptionbudgets": "policy/v1"}
 _NODE_INFO_FIELDS = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
                      "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
 
@@ -196,6 +201,7 @@ _FIELDS = {
         "spec.nodeName": ("spec", "nodeName"),
     },
     "serviceaccounts": {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace")},
+    "poddisruptionbudgets": {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace")},
 }
 
 
@@ -228,6 +234,9 @@ class KubeApiFake:
         self.nodes: dict[str, dict] = {}
         self.pods: dict[tuple[str, str], dict] = {}
         self.service_accounts: dict[tuple[str, str], dict] = {}
+        self.pdbs: dict[tuple[str, str], dict] = {}
+        self.evictions: list[dict] = []  # (day-2) every eviction answered: pod, code, time
+        self.cordons: list[dict] = []  # (day-2) every change of spec.unschedulable: node, value, time
         self.counts: Counter[tuple[str, str]] = Counter()
         self._denied: set[tuple[str, str, str]] = set()
         self._before_patch: dict[str, list[Callable[[], None]]] = {}
@@ -256,7 +265,7 @@ class KubeApiFake:
         return self.create("serviceaccounts", namespace, {"metadata": {"name": name}})
 
     def add_pod(self, namespace: str, name: str, node_name: str | None = None, labels: dict | None = None,
-                owner_kind: str | None = None) -> dict:
+                owner_kind: str | None = None, phase: str | None = None, empty_dir: bool = False) -> dict:
         metadata: dict = {"name": name, "namespace": namespace, "labels": dict(labels or {})}
         if owner_kind:
             metadata["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner_kind, "name": f"{name}-owner",
@@ -264,7 +273,12 @@ class KubeApiFake:
         spec: dict = {"containers": [{"name": "app", "image": "example/app:1.0"}]}
         if node_name:
             spec["nodeName"] = node_name
-        return self.create("pods", namespace, {"metadata": metadata, "spec": spec})
+        if empty_dir:
+            spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+        body: dict = {"metadata": metadata, "spec": spec}
+        if phase:  # what a kubelet would report; a created Pod stays Pending without one
+            body["status"] = {"phase": phase, "conditions": [{"type": "Ready", "status": "True" if phase == "Running" else "False"}]}
+        return self.create("pods", namespace, body)
 
     def node(self, name: str) -> dict:
         with self._lock:
@@ -321,6 +335,10 @@ class KubeApiFake:
             elif resource == "serviceaccounts":
                 meta["namespace"] = namespace
                 self.service_accounts[key] = obj
+            elif resource == "poddisruptionbudgets":
+                meta["namespace"] = namespace
+                meta["generation"] = 1
+                self.pdbs[key] = obj
             else:
                 account = (obj.get("spec") or {}).get("serviceAccountName") or "default"
                 if (namespace or "", account) not in self.service_accounts:
@@ -349,7 +367,7 @@ class KubeApiFake:
             items = [copy.deepcopy(obj) for obj in candidates
                      if label_selector_matches(requirements, obj["metadata"].get("labels", {}))
                      and field_selector_matches(fields, obj)]
-            return {"kind": f"{_KIND[resource]}List", "apiVersion": "v1",
+            return {"kind": f"{_KIND[resource]}List", "apiVersion": _API_VERSION.get(resource, "v1"),
                     "metadata": {"resourceVersion": str(self._version)}, "items": items}
 
     def patch_node(self, name: str, content_type: str, patch: Any) -> dict:
@@ -389,14 +407,17 @@ class KubeApiFake:
             if patched != current:  # a real server skips the write (and keeps the version) on a no-op
                 patched["metadata"]["resourceVersion"] = self._next_version()
                 self.nodes[name] = patched
+                if bool(patched.get("spec", {}).get("unschedulable")) != bool(current.get("spec", {}).get("unschedulable")):
+                    self.cordons.append({"node": name, "unschedulable": bool(patched["spec"].get("unschedulable")), "t": time.time()})
             return self._with_kind("nodes", patched)
 
     def _store(self, resource: str) -> dict:
-        return {"nodes": self.nodes, "pods": self.pods, "serviceaccounts": self.service_accounts}[resource]
+        return {"nodes": self.nodes, "pods": self.pods, "serviceaccounts": self.service_accounts,
+                "poddisruptionbudgets": self.pdbs}[resource]
 
     @staticmethod
     def _with_kind(resource: str, obj: dict) -> dict:
-        return {"kind": _KIND[resource], "apiVersion": "v1", **copy.deepcopy(obj)}
+        return {"kind": _KIND[resource], "apiVersion": _API_VERSION.get(resource, "v1"), **copy.deepcopy(obj)}
 
     @staticmethod
     def _validate_node(node: dict) -> None:
@@ -428,9 +449,67 @@ class KubeApiFake:
         raise ApiError(403, "Forbidden", f'{subject} is forbidden: User "{user}" cannot {verb} resource '
                        f'"{resource}" in API group "" {scope}', _details(resource, name))
 
+    # --- day-2: PodDisruptionBudgets and the Eviction subresource (kubectl drain / k8s_drain) -----------
+    def add_pdb(self, namespace: str, name: str, selector: dict, min_available: int | str | None = None,
+                max_unavailable: int | str | None = None) -> dict:
+        spec: dict = {"selector": {"matchLabels": dict(selector)}}
+        if min_available is not None:
+            spec["minAvailable"] = min_available
+        if max_unavailable is not None:
+            spec["maxUnavailable"] = max_unavailable
+        return self.create("poddisruptionbudgets", namespace, {"metadata": {"name": name}, "spec": spec})
+
+    def _budget(self, pdb: dict) -> tuple[int, int]:
+        """(desired healthy, currently healthy) as the disruption controller computes them: healthy pods
+        are Running and Ready; expected pods are all pods the selector matches (no scale subresource here)."""
+        namespace = pdb["metadata"]["namespace"]
+        want = pdb["spec"].get("selector", {}).get("matchLabels", {})
+        pods = [p for (ns, _dummy), p in self.pods.items()
+                if ns == namespace and all(p["metadata"].get("labels", {}).get(k) == v for k, v in want.items())]
+        healthy = sum(1 for p in pods if _pod_ready(p))
+
+        def count(value: int | str) -> int:
+            return -(-len(pods) * int(value[:-1]) // 100) if isinstance(value, str) and value.endswith("%") else int(value)
+        if "minAvailable" in pdb["spec"]:
+            return count(pdb["spec"]["minAvailable"]), healthy
+        return len(pods) - count(pdb["spec"].get("maxUnavailable", 0)), healthy
+
+    def evict(self, namespace: str, name: str, body: dict) -> dict:
+        """POST pods/<name>/eviction as kube-apiserver answers it (pkg/registry/core/pod/storage/eviction.go):
+        404 for a missing pod; a terminal or Pending pod is deleted without looking at budgets; more than one
+        matching PodDisruptionBudget is a 500; a budget with no disruption allowed is a 429; else the pod is
+        deleted (at once: the fake plays the kubelet confirming the graceful deletion) and 201 answered."""
+        with self._lock:
+            key = (namespace, name)
+            if (body.get("metadata") or {}).get("name", name) != name:
+                raise bad_request("name in URL does not match name in Eviction object")
+            pod = self.pods.get(key)
+            if pod is None:
+                raise not_found("pods", name)
+            phase = (pod.get("status") or {}).get("phase", "Pending")
+            if phase not in ("Succeeded", "Failed", "Pending"):
+                labels = pod["metadata"].get("labels", {})
+                budgets = [b for (ns, _dummy), b in sorted(self.pdbs.items()) if ns == namespace and labels
+                           and all(labels.get(k) == v for k, v in b["spec"].get("selector", {}).get("matchLabels", {}).items())]
+                if len(budgets) > 1:
+                    raise ApiError(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction "
+                                   "subresource does not support.")
+                if budgets:
+                    desired, healthy = self._budget(budgets[0])
+                    if healthy - desired <= 0:
+                        self.evictions.append({"pod": f"{namespace}/{name}", "code": 429, "t": time.time()})
+                        raise ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
+                                       {"causes": [{"reason": "DisruptionBudget", "message":
+                                                    f"The disruption budget {budgets[0]['metadata']['name']} needs {desired} "
+                                                    f"healthy pods and has {healthy} currently"}]})
+            del self.pods[key]
+            self._version += 1
+            self.evictions.append({"pod": f"{namespace}/{name}", "code": 201, "t": time.time()})
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
     # --- serving -----------------------------------------------------------------------------
-    def start(self) -> KubeApiFake:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+    def start(self, port: int = 0) -> KubeApiFake:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="kube-api-fake", daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -455,11 +534,43 @@ class KubeApiFake:
         return path
 
 
+def _resource(name: str, kind: str, namespaced: bool, verbs: list[str]) -> dict:
+    return {"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": verbs}
+
+
+# Discovery documents (day-2: kubernetes.core's dynamic client reads them before any call), limited to what
+# the fake serves, in the shapes a v1.28 server answers.
+_DISCOVERY: dict[str, dict] = {
+    "/version": {"major": "1", "minor": "28", "gitVersion": "v1.28.7", "platform": "linux/amd64"},
+    "/api": {"kind": "APIVersions", "versions": ["v1"],
+             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]},
+    "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+        _resource("nodes", "Node", False, ["create", "delete", "get", "list", "patch", "update", "watch"]),
+        _resource("pods", "Pod", True, ["create", "delete", "get", "list", "patch", "update", "watch"]),
+        {**_resource("pods/eviction", "Eviction", True, ["create"]), "group": "policy", "version": "v1"},
+        _resource("serviceaccounts", "ServiceAccount", True, ["create", "delete", "get", "list", "patch", "update", "watch"]),
+    ]},
+    "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+        {"name": "policy", "versions": [{"groupVersion": "policy/v1", "version": "v1"}],
+         "preferredVersion": {"groupVersion": "policy/v1", "version": "v1"}}]},
+    "/apis/policy/v1": {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "policy/v1", "resources": [
+        _resource("poddisruptionbudgets", "PodDisruptionBudget", True, ["create", "delete", "get", "list", "patch", "update", "watch"])]},
+}
+
+
+def _pod_ready(pod: dict) -> bool:
+    status = pod.get("status") or {}
+    return status.get("phase") == "Running" and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+
+
 def _prune_empty(obj: dict) -> None:
     """Empty maps, lists and taint values are omitted from what a real server returns (``omitempty``)."""
     for taint in obj.get("spec", {}).get("taints") or []:
         if isinstance(taint, dict) and taint.get("value") in ("", None):
             taint.pop("value", None)
+    if obj.get("spec", {}).get("unschedulable") is False:  # omitempty: an uncordoned node has no field
+        del obj["spec"]["unschedulable"]
     for section, key in (("metadata", "labels"), ("metadata", "annotations"), ("spec", "taints")):
         if section in obj and key in obj[section] and not obj[section][key]:
             del obj[section][key]
@@ -503,11 +614,24 @@ def _handler_for(fake: KubeApiFake) -> type[BaseHTTPRequestHandler]:
             user = fake.tokens.get(self.headers.get("Authorization", "").removeprefix("Bearer ").strip())
             if user is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            if method == "GET" and url.path in _DISCOVERY:  # day-2: kubernetes.core's dynamic client discovers first
+                return _DISCOVERY[url.path]
+            if url.path == "/fake/state" and method == "GET":  # day-2: what a test reads back (not a Kubernetes path)
+                with fake._lock:
+                    return {"evictions": list(fake.evictions), "cordons": list(fake.cordons),
+                            "pods": sorted("/".join(k) for k in fake.pods),
+                            "unschedulable": sorted(n for n, o in fake.nodes.items() if o.get("spec", {}).get("unschedulable"))}
             match, resource = next(((m, r) for m, r in ((p.match(url.path), r) for p, r in _ROUTES) if m), (None, ""))
             if match is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             namespace, name = match.groupdict().get("namespace"), match.groupdict().get("name")
             verb = {"GET": "get" if name else "list", "POST": "create", "PATCH": "patch"}[method]
+            if resource == "pods/eviction":
+                if method != "POST":
+                    raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+                fake.counts[("create", resource)] += 1
+                fake.authorize(user, "create", resource, namespace, name)
+                return fake.evict(namespace, name, json.loads(raw) if raw else {})
             if (verb == "create" and name) or (verb == "patch" and (not name or resource != "nodes")):
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             fake.counts[(verb, resource)] += 1
@@ -537,3 +661,41 @@ def serve(tokens: dict[str, str] | None = None) -> Iterator[KubeApiFake]:
         yield fake
     finally:
         fake.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fake as a process until killed (molecule/kubeadm drains through it from the controller):
+    python tests/fakes/kube_api.py --kubeconfig PATH --seed SEED.json [--port N] [--state PATH]
+    SEED: {"nodes": [names], "service_accounts": [namespaces], "pods": [{namespace, name, node, labels,
+    owner_kind, phase, empty_dir}], "pdbs": [{namespace, name, selector, min_available}]}.
+    GET /fake/state (with the token) answers the nodes, pods and evictions, for a test to read."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--kubeconfig", required=True, type=Path)
+    parser.add_argument("--seed", required=True, type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    seed = json.loads(args.seed.read_text(encoding="utf-8"))
+    fake = KubeApiFake()
+    for node in seed.get("nodes", []):
+        fake.add_node(node)
+    for namespace in seed.get("service_accounts", []):
+        fake.add_service_account(namespace)
+    for pod in seed.get("pods", []):
+        fake.add_pod(pod["namespace"], pod["name"], pod.get("node"), pod.get("labels"), pod.get("owner_kind"),
+                     pod.get("phase"), bool(pod.get("empty_dir")))
+    for pdb in seed.get("pdbs", []):
+        fake.add_pdb(pdb["namespace"], pdb["name"], pdb["selector"], pdb.get("min_available"), pdb.get("max_unavailable"))
+    fake.start(args.port)
+    fake.write_kubeconfig(args.kubeconfig)
+    print(fake.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,8 +2,8 @@
 
 No Kubernetes binary can be fetched on the test machines, so this one script plays
   kubeadm  (version, config validate, init, join, token create, certs certificate-key,
-            init phase upload-certs),
-  kubectl  (version, get nodes/--raw, apply --server-side, diff, wait, rollout status),
+            init phase upload-certs; day-2: upgrade plan|apply|node, reset),
+  kubectl  (version, get nodes/--raw, apply --server-side, diff, wait, rollout status, delete node),
   kubelet  (--version; its --node-labels rules are checked when a node registers),
   apiserver (a small HTTPS server on the first control plane, run by systemd after `kubeadm init`,
              holding the cluster state: nodes, bootstrap tokens, uploaded certificates, objects).
@@ -456,6 +456,8 @@ def kubeadm(argv: list) -> int:
         return certs_check_expiration(argv[2:])
     if argv[:2] == ["certs", "renew"]:
         return certs_renew(argv[2:])
+    if argv[:1] in (["upgrade"], ["reset"]):
+        return day2_kubeadm(argv)
     raise Fail(f"stand-in kubeadm: unsupported command {argv!r}")
 
 
@@ -662,6 +664,8 @@ def kubectl(argv: list) -> int:
         return apply_or_diff(verb, opts, conf)
     if verb in ("wait", "rollout"):
         return 0 if admin_call("GET", "/readyz", conf=conf) else 1
+    if verb == "delete":
+        return day2_kubectl_delete(argv, conf)
     raise Fail(f"stand-in kubectl: unsupported command {argv!r}")
 
 
@@ -810,7 +814,168 @@ class Handler(BaseHTTPRequestHandler):
             if self.path == "/standin/apply":
                 state["events"].append({"t": now, "op": "apply", "changed": differs})
             return 200, {"lines": lines, "differs": differs}
+        if self.path.startswith("/standin/day2/"):
+            return day2_post(self.path, state, body, now)
         return 404, {"message": "not found"}
+
+
+# --------------------------------------------------------------------------- day-2 (issue 14: upgrade, reset, delete node)
+# kubeadm upgrade plan|apply|node, kubeadm reset and kubectl delete node, checked the way the real tools
+# check them: kubeadm's version skew policy (apply moves the control plane one minor at a time or to a
+# newer patch, never down, never past the kubeadm binary's own version; `upgrade node` follows `apply`),
+# --yes / --force where the real tools would prompt, root, a joined node. Every call is in calls.log.
+UPGRADE_FLAGS = {"config": "str", "kubeconfig": "str", "ignore-preflight-errors": "str", "dry-run": "bool",
+                 "certificate-renewal": "str", "etcd-upgrade": "str", "patches": "str", "skip-phases": "str"}
+
+
+def parse_v(text: str) -> tuple:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)", str(text or "").strip())
+    if not match:
+        raise Fail(f"unable to parse version {text!r}: expected vMAJOR.MINOR.PATCH")
+    return tuple(int(x) for x in match.groups())
+
+
+def skew_problem(cluster: str, target: str) -> str:
+    have, want, binary = parse_v(cluster), parse_v(target), parse_v(VERSION)
+    if want > binary:
+        return f"Specified version to upgrade to {target!r} is higher than the kubeadm version {VERSION!r}. Upgrade kubeadm first"
+    if want[:2] != binary[:2]:
+        return f"Specified version to upgrade to {target!r} is not of kubeadm's minor {VERSION!r}"
+    if want < have:
+        return f"Specified version to upgrade to {target!r} is lower than the cluster version {cluster!r}: downgrades are not supported"
+    if want[1] > have[1] + 1:
+        return (f"Specified version to upgrade to {target!r} is too high; kubeadm can upgrade only 1 minor version at a time "
+                f"(the cluster runs {cluster!r})")
+    return ""
+
+
+def day2_root_and_joined(control_plane: bool) -> None:
+    if os.geteuid() != 0:
+        raise Fail("[preflight] user is not running as root")
+    need = ETC + ("/admin.conf" if control_plane else "/kubelet.conf")
+    if not os.path.exists(need):
+        raise Fail(f"[upgrade] {need} does not exist: this node is not part of a cluster")
+
+
+def day2_set_manifest_versions(version: str) -> None:
+    for pod in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        path = f"{ETC}/manifests/{pod}.yaml"
+        if os.path.exists(path):
+            manifest = yaml.safe_load(open(path, encoding="utf-8"))
+            manifest["spec"]["containers"][0]["image"] = f"registry.k8s.io/{pod}:{version}"
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(manifest, handle)
+
+
+def day2_kubeadm(argv: list) -> int:
+    if argv[:2] == ["upgrade", "plan"]:
+        _opts, rest = flags(argv[2:], dict(UPGRADE_FLAGS, output="str", o="str", **{"print-config": "bool"}))
+        day2_root_and_joined(True)
+        cluster = admin_call("GET", "/version")["gitVersion"]
+        target = rest[0] if rest else VERSION
+        if len(rest) > 1:
+            raise Fail(f"unexpected arguments {rest[1:]!r}")
+        problem = skew_problem(cluster, target)
+        if problem:
+            raise Fail(f"[upgrade/versions] FATAL: {problem}")
+        print(f"[upgrade/versions] Cluster version: {cluster}\n[upgrade/versions] kubeadm version: {VERSION}\n"
+              f"Upgrade to the latest version in the {target[:5]} series:\n\nYou can now apply the upgrade by executing "
+              f"the following command:\n\n\tkubeadm upgrade apply {target}")
+        return 0
+    if argv[:2] == ["upgrade", "apply"]:
+        opts, rest = flags(argv[2:], dict(UPGRADE_FLAGS, yes="bool", force="bool"))
+        if len(rest) != 1:
+            raise Fail("[upgrade] kubeadm upgrade apply takes exactly one argument: the version to upgrade to")
+        day2_root_and_joined(True)
+        if not opts.get("yes"):
+            raise Fail("won't proceed; the user didn't answer (Y|y) in order to continue")
+        cluster = admin_call("GET", "/version")["gitVersion"]
+        problem = skew_problem(cluster, rest[0])
+        if problem:
+            raise Fail(f"[upgrade/version] FATAL: {problem}")
+        admin_call("POST", "/standin/day2/upgrade-apply", {"version": rest[0], "node": os.uname().nodename})
+        day2_set_manifest_versions(rest[0])
+        print(f"[upgrade] SUCCESS! A control plane node of your cluster was upgraded to \"{rest[0]}\".")
+        return 0
+    if argv[:2] == ["upgrade", "node"]:
+        _opts, rest = flags(argv[2:], UPGRADE_FLAGS)
+        if rest:
+            raise Fail(f"unexpected arguments {rest!r}")
+        control_plane = os.path.exists(ETC + "/manifests/kube-apiserver.yaml")
+        day2_root_and_joined(control_plane)
+        conf = ETC + ("/admin.conf" if control_plane else "/kubelet.conf")
+        kc = kubeconfig(conf)
+        cluster = call(kc["server"], "GET", "/version", None, kc["ca"], kc["cert"], kc["key"])["gitVersion"]
+        if parse_v(cluster) > parse_v(VERSION):
+            raise Fail(f"[upgrade] the control plane runs {cluster}, newer than this kubeadm {VERSION}: upgrade kubeadm first")
+        if parse_v(cluster) != parse_v(VERSION):
+            raise Fail(f"[upgrade] the cluster runs {cluster} but this kubeadm is {VERSION}: run `kubeadm upgrade apply "
+                       f"{VERSION}` on the first control plane before `kubeadm upgrade node`")
+        if control_plane:
+            day2_set_manifest_versions(cluster)
+        print("[upgrade] The configuration for this node was successfully upgraded!")
+        return 0
+    if argv[:1] == ["reset"]:
+        opts, rest = flags(argv[1:], {"force": "bool", "cri-socket": "str", "cleanup-tmp-dir": "bool", "skip-phases": "str",
+                                      "kubeconfig": "str", "cert-dir": "str", "dry-run": "bool", "ignore-preflight-errors": "str"})
+        if rest:
+            raise Fail(f"unexpected arguments {rest!r}")
+        if os.geteuid() != 0:
+            raise Fail("[preflight] user is not running as root")
+        if not opts.get("force"):
+            raise Fail("won't proceed; the user didn't answer (Y|y) in order to continue")
+        if os.path.exists(ETC + "/manifests/etcd.yaml") and os.path.exists(ETC + "/admin.conf"):
+            try:  # phase remove-etcd-member: best effort, as kubeadm (a warning when the cluster is gone)
+                admin_call("POST", "/standin/day2/etcd-member-remove", {"node": os.uname().nodename}, timeout=5)
+            except Fail as exc:
+                print(f"[reset] Failed to remove etcd member: {exc}; please manually remove this etcd member", file=sys.stderr)
+        if os.path.exists(STATE):
+            subprocess.run(["systemctl", "disable", "--now", "standin-apiserver.service"], check=False, capture_output=True)
+            os.remove(STATE)
+        for path in ("manifests", "pki", "admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf",
+                     "scheduler.conf", "bootstrap-kubelet.conf"):
+            target = f"{ETC}/{path}"
+            if os.path.isdir(target):
+                shutil.rmtree(target)
+            elif os.path.exists(target):
+                os.remove(target)
+        for path in ("/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env"):
+            if os.path.exists(path):
+                os.remove(path)
+        shutil.rmtree("/var/lib/etcd", ignore_errors=True)
+        print("[reset] Deleted contents of the etcd data directory: /var/lib/etcd")
+        return 0
+    raise Fail(f"stand-in kubeadm: unsupported command {argv!r}")
+
+
+def day2_kubectl_delete(argv: list, conf: str) -> int:
+    _opts, rest = flags(argv, {"kubeconfig": "str", "request-timeout": "str"})
+    if rest[:1] != ["delete"] or len(rest) != 3 or rest[1] not in ("node", "nodes"):
+        raise Fail(f"stand-in kubectl delete: only `delete node NAME` is supported, got {argv!r}")
+    admin_call("POST", "/standin/day2/delete-node", {"name": rest[2]}, conf=conf)
+    print(f'node "{rest[2]}" deleted')
+    return 0
+
+
+def day2_post(path: str, state: dict, body: dict, now: float):
+    if path == "/standin/day2/upgrade-apply":
+        before = state["cluster"]["kubernetesVersion"]
+        state["cluster"]["kubernetesVersion"] = body["version"]
+        state["events"].append({"t": now, "op": "upgrade-apply", "node": body["node"], "from": before, "to": body["version"]})
+        return 200, {}
+    if path == "/standin/day2/etcd-member-remove":
+        removed = state.setdefault("etcd_removed", [])
+        if body["node"] not in removed:
+            removed.append(body["node"])
+        state["events"].append({"t": now, "op": "etcd-member-remove", "node": body["node"]})
+        return 200, {}
+    if path == "/standin/day2/delete-node":
+        if body["name"] not in state["nodes"]:
+            return 404, {"message": 'Error from server (NotFound): nodes "{}" not found'.format(body["name"])}
+        del state["nodes"][body["name"]]
+        state["events"].append({"t": now, "op": "delete-node", "node": body["name"]})
+        return 200, {"deleted": True}
+    return 404, {"message": "not found"}
 
 
 def apiserver() -> int:
@@ -1031,6 +1196,7 @@ def main() -> int:
         if tool == "kubectl":
             return kubectl(argv)
         if tool == "kubelet":
+            log_call(["kubelet", *argv])  # day-2: an upgrade's first step on a node reads it
             if argv == ["--version"]:
                 print(f"Kubernetes {VERSION}")
                 return 0

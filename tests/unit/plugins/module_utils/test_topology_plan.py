@@ -49,6 +49,7 @@ def test_ecoeco_is_fourteen_nodes_with_one_dedicated_node_per_api():
     assert plan["kubernetes"] == {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16",
                                   "service_cidr": "10.96.0.0/12", "control_plane_endpoint": "node", "api_port": 6443,
                                   "node_name": "private_dns", "calico": {"encapsulation": "VXLANCrossSubnet", "mtu": 8951},
+                                  "upgrade": {"worker_batch": "20%", "drain_timeout": 300},
                                   "cluster_name": "ecoeco",
                                   "etcd_backup": {"schedule": "hourly", "keep": 24, "s3": True, "s3_retention_days": 30}}
     master = plan["groups"]["control_plane"]
