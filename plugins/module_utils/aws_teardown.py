@@ -112,7 +112,7 @@ class Teardown:
     poll: float = 2.0
     sleep: Callable[[float], None] = time.sleep
     log: List[str] = field(default_factory=list)
-    _terminated: set = field(default_factory=set)   # instances this run terminated (and waited for)
+    _terminated: set = field(default_factory=set)   # instances this run terminated (and waited for), and their volumes
 
     # ---------------------------------------------------------------- discovery (read only)
     def _ec2(self, operation: str, key: str, **params) -> List[Dict[str, Any]]:
@@ -149,8 +149,9 @@ class Teardown:
             add("classic_load_balancers", lb["LoadBalancerName"])
         for tg in self._elb_in_vpcs(elbv2, "describe_target_groups", "TargetGroups", "VpcId", vpcs):
             add("target_groups", tg["TargetGroupArn"], name=tg["TargetGroupName"])
-        for inst in self._instances(vpcs):
-            add("instances", inst["InstanceId"], inst)
+        for inst in self._instances(vpcs):   # with the volumes EC2 deletes when it terminates the instance
+            add("instances", inst["InstanceId"], inst, volumes=[m["Ebs"]["VolumeId"] for m in inst.get("BlockDeviceMappings", [])
+                                                                if m.get("Ebs", {}).get("DeleteOnTermination") and m["Ebs"].get("VolumeId")])
         nats = self._nat_gateways(vpcs)
         for nat in nats:
             add("nat_gateways", nat["NatGatewayId"], nat)
@@ -176,9 +177,9 @@ class Teardown:
         for vpc in vpc_list:
             add("vpcs", vpc["VpcId"], vpc)
         for volume in ours(self._ec2("describe_volumes", "Volumes", Filters=[tag_filter(self.platform)]), self.platform):
-            add("volumes", volume["VolumeId"], volume, attachments=[{"InstanceId": a["InstanceId"], "DeleteOnTermination":
-                                                                      a.get("DeleteOnTermination", False)}
-                                                                     for a in volume.get("Attachments", [])])
+            attachments = [{"InstanceId": a["InstanceId"], "DeleteOnTermination": a.get("DeleteOnTermination", False)}
+                           for a in volume.get("Attachments", [])]
+            add("volumes", volume["VolumeId"], volume, attachments=attachments)
         pairs = call(self.clients, self.clients.ec2, "describe_key_pairs", Filters=[tag_filter(self.platform)]).get("KeyPairs", [])
         for pair in ours(pairs, self.platform):
             add("key_pairs", pair["KeyName"], pair)
@@ -338,6 +339,7 @@ class Teardown:
             ids = [i["id"] for i in found["instances"]]
             self._ignore_missing(ec2, "terminate_instances", InstanceIds=ids)
             self._terminated.update(ids)
+            self._terminated.update(v for i in found["instances"] for v in i.get("volumes", []))
             self._wait("instances to terminate", lambda: [i["InstanceId"] for i in self._instances_by_id(ids)
                                                           if i["State"]["Name"] not in _GONE_INSTANCE])
         for item in found["nat_gateways"]:
@@ -365,8 +367,8 @@ class Teardown:
         for item in found["vpcs"]:
             self._ignore_missing(ec2, "delete_vpc", VpcId=item["id"])
         for item in found["volumes"]:   # a volume deleted on termination of an instance terminated above is gone already
-            if not item["attachments"] or not all(a["InstanceId"] in self._terminated and a.get("DeleteOnTermination")
-                                                  for a in item["attachments"]):
+            if item["id"] not in self._terminated and (not item["attachments"] or not all(
+                    a["InstanceId"] in self._terminated and a.get("DeleteOnTermination") for a in item["attachments"])):
                 self._ignore_missing(ec2, "delete_volume", VolumeId=item["id"])
         for item in found["key_pairs"]:
             self._ignore_missing(ec2, "delete_key_pair", KeyName=item["id"])

@@ -184,8 +184,8 @@ def main():
     found = problems(nodes)
     if found:
         module.fail_json(msg="aws_instances: " + "; ".join(found))
-    actions = [f"run_instances {n['name']}" for n in nodes] + [f"modify_instance_attribute {n['name']}" for n in nodes
-                                                                 if not n["source_dest_check"]]
+    actions = [f"run_instances {n['name']}" for n in nodes]
+    actions += [f"modify_instance_attribute {n['name']}" for n in nodes if not n["source_dest_check"]]
     diff = {"before": {}, "after": {"launched": [n["name"] for n in nodes]}}
     if module.check_mode or not nodes:
         module.exit_json(changed=bool(nodes), instances=[], actions=actions, diff=diff)

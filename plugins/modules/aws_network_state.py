@@ -203,8 +203,8 @@ def problems(params):
     out = []
     if params.get("vpc") and _cidr_problem(params["vpc"]["cidr"]):
         out.append("vpc.cidr: " + _cidr_problem(params["vpc"]["cidr"]))
-    if not params.get("vpc") and not params.get("vpc_id") and any(params.get(p) is not None for p in
-                                                                   ("internet_gateway", "security_groups", "route_tables")):
+    parts = ("internet_gateway", "security_groups", "route_tables")
+    if not params.get("vpc") and not params.get("vpc_id") and any(params.get(p) is not None for p in parts):
         out.append("vpc_id: required when vpc is not given")
     for part, spec in (("security_groups", GROUP), ("route_tables", TABLE)):
         for i, item in enumerate(params.get(part) or []):
