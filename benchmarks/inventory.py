@@ -83,9 +83,12 @@ compose:
 
 
 def create_instances(ec2, count: int) -> None:
-    """count instances spread over the pools and two subnets, each with its own Name tag."""
+    """count instances spread over the pools and two subnets, each with its own Name tag.
+
+    The subnets are /17s (32,763 usable addresses each, AWS keeps 5), so 10,000 instances and more fit; /20s run out
+    past about 8,000."""
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i * 16}.0/20", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i * 128}.0/17", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
                for i, az in enumerate("ac")]
     image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
     per_pool = [count // len(POOLS) + (1 if i < count % len(POOLS) else 0) for i in range(len(POOLS))]
@@ -106,12 +109,19 @@ def create_instances(ec2, count: int) -> None:
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])["Instances"]]
         return pool, ids
 
-    with ThreadPoolExecutor(4) as pool:
-        launched = list(pool.map(launch, jobs))
+    def launch_in(subnet):
+        return [launch(job) for job in jobs if job[1] == subnet]
+
+    # One thread per subnet: the emulator hands out a subnet's addresses from one generator that two concurrent
+    # RunInstances in the same subnet break ("generator already executing", a 500).
+    with ThreadPoolExecutor(len(subnets)) as pool:
+        launched = [item for batch in pool.map(launch_in, subnets) for item in batch]
     names = {}
+    numbers: dict[str, int] = {}
     for pool_name, ids in launched:
         for instance_id in ids:
-            names[instance_id] = f"{PLATFORM}-{pool_name}-{sum(1 for v in names.values() if v.startswith(PLATFORM + '-' + pool_name + '-')) + 1}"
+            numbers[pool_name] = numbers.get(pool_name, 0) + 1
+            names[instance_id] = f"{PLATFORM}-{pool_name}-{numbers[pool_name]}"
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda item: ec2.create_tags(Resources=[item[0]], Tags=[{"Key": "Name", "Value": item[1]}]), names.items()))
 
@@ -190,7 +200,11 @@ def main() -> None:
 
     try:
         emulator.reset(options.port)
-        ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint)
+        # A RunInstances of hundreds of instances takes the emulator over a minute on a busy machine: wait for it, and
+        # never retry it (a retried launch that had succeeded would double the instances).
+        from botocore.config import Config  # pylint: disable=import-outside-toplevel
+        ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint,
+                           config=Config(read_timeout=1800, retries={"total_max_attempts": 1}))
         start = time.perf_counter()
         create_instances(ec2, options.instances)
         print(f"{options.instances} instances in {len(POOLS)} pools created in the emulator at {endpoint} in {time.perf_counter() - start:.1f}s")

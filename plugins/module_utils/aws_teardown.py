@@ -115,6 +115,7 @@ class Teardown:
     poll: float = 2.0
     sleep: Callable[[float], None] = time.sleep
     log: List[str] = field(default_factory=list)
+    _terminated: set = field(default_factory=set)   # instances this run terminated (and waited for), and their volumes
 
     # ---------------------------------------------------------------- discovery (read only)
     def _ec2(self, operation: str, key: str, **params) -> List[Dict[str, Any]]:
@@ -151,8 +152,9 @@ class Teardown:
             add("classic_load_balancers", lb["LoadBalancerName"])
         for tg in self._elb_in_vpcs(elbv2, "describe_target_groups", "TargetGroups", "VpcId", vpcs):
             add("target_groups", tg["TargetGroupArn"], name=tg["TargetGroupName"])
-        for inst in self._instances(vpcs):
-            add("instances", inst["InstanceId"], inst)
+        for inst in self._instances(vpcs):   # with the volumes EC2 deletes when it terminates the instance
+            add("instances", inst["InstanceId"], inst, volumes=[m["Ebs"]["VolumeId"] for m in inst.get("BlockDeviceMappings", [])
+                                                                if m.get("Ebs", {}).get("DeleteOnTermination") and m["Ebs"].get("VolumeId")])
         nats = self._nat_gateways(vpcs)
         for nat in nats:
             add("nat_gateways", nat["NatGatewayId"], nat)
@@ -169,7 +171,8 @@ class Teardown:
         for table in self._in_vpcs_or_tagged("describe_route_tables", "RouteTables", "RouteTableId", vpcs):
             if not any(a.get("Main") for a in table.get("Associations", [])):
                 add("route_tables", table["RouteTableId"], table,
-                    associations=[a["RouteTableAssociationId"] for a in table.get("Associations", []) if not a.get("Main")])
+                    associations=[(a["RouteTableAssociationId"], a.get("SubnetId", "")) for a in table.get("Associations", [])
+                                  if not a.get("Main")])
         for group in self._in_vpcs_or_tagged("describe_security_groups", "SecurityGroups", "GroupId", vpcs):
             if group["GroupName"] != "default":
                 add("security_groups", group["GroupId"], group, name=group["GroupName"],
@@ -177,7 +180,9 @@ class Teardown:
         for vpc in vpc_list:
             add("vpcs", vpc["VpcId"], vpc)
         for volume in ours(self._ec2("describe_volumes", "Volumes", Filters=[tag_filter(self.platform)]), self.platform):
-            add("volumes", volume["VolumeId"], volume, attachments=[a["InstanceId"] for a in volume.get("Attachments", [])])
+            attachments = [{"InstanceId": a["InstanceId"], "DeleteOnTermination": a.get("DeleteOnTermination", False)}
+                           for a in volume.get("Attachments", [])]
+            add("volumes", volume["VolumeId"], volume, attachments=attachments)
         pairs = call(self.clients, self.clients.ec2, "describe_key_pairs", Filters=[tag_filter(self.platform)]).get("KeyPairs", [])
         for pair in ours(pairs, self.platform):
             add("key_pairs", pair["KeyName"], pair)
@@ -338,7 +343,9 @@ class Teardown:
         if found["instances"]:
             ids = [i["id"] for i in found["instances"]]
             self._ignore_missing(ec2, "terminate_instances", InstanceIds=ids)
-            self._wait("instances to terminate", lambda: [i["InstanceId"] for i in self._instances([]) + self._instances_by_id(ids)
+            self._terminated.update(ids)
+            self._terminated.update(v for i in found["instances"] for v in i.get("volumes", []))
+            self._wait("instances to terminate", lambda: [i["InstanceId"] for i in self._instances_by_id(ids)
                                                           if i["State"]["Name"] not in _GONE_INSTANCE])
         for item in found["nat_gateways"]:
             self._ignore_missing(ec2, "delete_nat_gateway", NatGatewayId=item["id"])
@@ -346,9 +353,7 @@ class Teardown:
             ids = [n["id"] for n in found["nat_gateways"]]
             self._wait("NAT gateways to be deleted", lambda: [n["NatGatewayId"] for n in self._ec2("describe_nat_gateways", "NatGateways",
                                                               NatGatewayIds=ids) if n["State"] not in _GONE_NAT])
-        allocations = {a["id"] for a in found["addresses"]} | {a["AllocationId"] for a in self._addresses([])}
-        for allocation in sorted(allocations):
-            self._release(allocation)
+        self._release([a["id"] for a in found["addresses"]])
         for item in self._network_interfaces([v["id"] for v in found["vpcs"]]):
             self._delete_eni(item)
         for item in found["internet_gateways"]:
@@ -357,21 +362,19 @@ class Teardown:
             self._ignore_missing(ec2, "delete_internet_gateway", InternetGatewayId=item["id"])
         for item in found["subnets"]:
             self._ignore_missing(ec2, "delete_subnet", SubnetId=item["id"])
-        for item in found["route_tables"]:
-            for association in item["associations"]:
-                self._ignore_missing(ec2, "disassociate_route_table", AssociationId=association)
+        subnets = {item["id"] for item in found["subnets"]}
+        for item in found["route_tables"]:   # a deleted subnet's association went with it; others (gateways) are removed
+            for association, subnet in item["associations"]:
+                if subnet not in subnets:
+                    self._ignore_missing(ec2, "disassociate_route_table", AssociationId=association)
             self._ignore_missing(ec2, "delete_route_table", RouteTableId=item["id"])
-        for item in found["security_groups"]:   # rules first: groups name each other as sources
-            if item["ingress"]:
-                self._ignore_missing(ec2, "revoke_security_group_ingress", GroupId=item["id"], IpPermissions=_strip(item["ingress"]))
-            if item["egress"]:
-                self._ignore_missing(ec2, "revoke_security_group_egress", GroupId=item["id"], IpPermissions=_strip(item["egress"]))
-        for item in found["security_groups"]:
-            self._ignore_missing(ec2, "delete_security_group", GroupId=item["id"])
+        self._delete_security_groups(found["security_groups"])
         for item in found["vpcs"]:
             self._ignore_missing(ec2, "delete_vpc", VpcId=item["id"])
-        for item in found["volumes"]:
-            self._ignore_missing(ec2, "delete_volume", VolumeId=item["id"])
+        for item in found["volumes"]:   # a volume deleted on termination of an instance terminated above is gone already
+            if item["id"] not in self._terminated and (not item["attachments"] or not all(
+                    a["InstanceId"] in self._terminated and a.get("DeleteOnTermination") for a in item["attachments"])):
+                self._ignore_missing(ec2, "delete_volume", VolumeId=item["id"])
         for item in found["key_pairs"]:
             self._ignore_missing(ec2, "delete_key_pair", KeyName=item["id"])
         for item in found["instance_profiles"]:
@@ -410,6 +413,24 @@ class Teardown:
                 break
             self._ignore_missing(s3, "delete_objects", Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
         self._ignore_missing(s3, "delete_bucket", Bucket=bucket)
+    def _delete_security_groups(self, groups: List[Dict[str, Any]]) -> None:
+        """A group named as a source by another one cannot go first: delete in reference order, and revoke rules only
+        where references form a cycle (a group naming itself is no obstacle)."""
+        left = {item["id"]: item for item in groups}
+        while left:
+            refs = {gid: _references(item, set(left)) - {gid} for gid, item in left.items()}
+            free = [gid for gid in left if not any(gid in r for other, r in refs.items() if other != gid)]
+            if not free:   # every group left is named by another: cut the cycle's references, then all can go
+                for gid, item in left.items():
+                    for direction, perms in (("ingress", item["ingress"]), ("egress", item["egress"])):
+                        naming = _naming(perms, set(left) - {gid})
+                        if naming:
+                            self._ignore_missing(self.clients.ec2, f"revoke_security_group_{direction}", GroupId=gid,
+                                                 IpPermissions=naming)
+                free = list(left)
+            for gid in free:
+                self._ignore_missing(self.clients.ec2, "delete_security_group", GroupId=gid)
+                del left[gid]
 
     # ---------------------------------------------------------------- EKS (deletion)
     def _delete_eks(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
@@ -452,15 +473,17 @@ class Teardown:
                     raise
         return left
 
-    def _release(self, allocation: str) -> None:
-        """Disassociate (an instance may still hold it) and release one Elastic IP."""
-        listed = self._ignore_missing(self.clients.ec2, "describe_addresses", AllocationIds=[allocation]) or {}
-        if not listed.get("Addresses"):
+    def _release(self, allocations: List[str]) -> None:
+        """Release the Elastic IPs, read again in one call once their NAT gateways and instances are gone: an address
+        still associated (to something else than what was deleted) is disassociated first."""
+        if not allocations:
             return
-        address = listed["Addresses"][0]
-        if address.get("AssociationId"):
-            self._ignore_missing(self.clients.ec2, "disassociate_address", AssociationId=address["AssociationId"])
-        self._ignore_missing(self.clients.ec2, "release_address", AllocationId=allocation)
+        listed = self._ignore_missing(self.clients.ec2, "describe_addresses", Filters=[
+            {"Name": "allocation-id", "Values": sorted(allocations)}]) or {}
+        for address in listed.get("Addresses", []):
+            if address.get("AssociationId") and address.get("InstanceId") and address["InstanceId"] not in self._terminated:
+                self._ignore_missing(self.clients.ec2, "disassociate_address", AssociationId=address["AssociationId"])
+            self._ignore_missing(self.clients.ec2, "release_address", AllocationId=address["AllocationId"])
 
     def _delete_eni(self, eni: Dict[str, Any]) -> None:
         attachment = eni.get("Attachment") or {}
@@ -558,6 +581,22 @@ def _strip(permissions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         if pairs:
             clean["UserIdGroupPairs"] = pairs
         out.append(clean)
+    return out
+
+
+def _references(group: Dict[str, Any], among: set) -> set:
+    """Ids of the groups in ``among`` that ``group``'s rules name as a source or destination."""
+    return {pair["GroupId"] for perm in group["ingress"] + group["egress"] for pair in perm.get("UserIdGroupPairs", [])
+            if pair.get("GroupId") in among}
+
+
+def _naming(permissions: List[Dict[str, Any]], among: set) -> List[Dict[str, Any]]:
+    """The permissions (stripped for a revoke) that name one of ``among``, with only those group pairs."""
+    out = []
+    for perm in _strip(permissions):
+        pairs = [p for p in perm.get("UserIdGroupPairs", []) if p["GroupId"] in among]
+        if pairs:
+            out.append({k: v for k, v in perm.items() if k not in ("IpRanges", "Ipv6Ranges", "PrefixListIds")} | {"UserIdGroupPairs": pairs})
     return out
 
 

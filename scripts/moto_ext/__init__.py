@@ -9,12 +9,15 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 - ec2_launch_templates: a launch template's own tags stay out of its LaunchTemplateData.
 - eks: what moto 5.2.5 lacks or gets wrong for EKS (README, "Emulator extensions").
 - iam_oidc: adding and removing client IDs of an OpenID Connect provider.
+- ec2_key_pairs: ImportKeyPair's fingerprint as the EC2 API reference documents it.
+- ec2_subnets: deleting a subnet removes its route table association.
 """
 from __future__ import annotations
 
-from . import ec2_launch_templates, ec2_metadata, ec2_rules, eks, iam_oidc
+from . import ec2_key_pairs, ec2_launch_templates, ec2_metadata, ec2_rules, ec2_subnets, eks, iam_oidc
 
-FIXES = (ec2_rules, ec2_metadata, ec2_launch_templates, eks, iam_oidc)
+FIXES = (ec2_rules, ec2_metadata, ec2_launch_templates, eks, iam_oidc,
+         ec2_key_pairs, ec2_subnets)
 
 
 def apply_all() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +15,12 @@ import boto3
 import pytest
 import yaml
 from network_harness import REGION, ROOT, URL, ansible_env, recap
+
+sys.path.insert(0, str(ROOT / "tests" / "fakes"))
+from aws_fault_proxy import FaultProxy
+
+# benchmarks/aws_calls.py's goal for a converged compute run without an API NLB (subnets, groups, AMI, key pair, IAM, instances)
+CONVERGED_CALLS = 10
 
 pytestmark = pytest.mark.emulator
 
@@ -44,11 +51,11 @@ def make_inventory(tmp_path, masters: int, **kubernetes) -> Path:
     return inv
 
 
-def play(inv, name: str, *args: str) -> subprocess.CompletedProcess:
+def play(inv, name: str, *args: str, endpoint: str = URL) -> subprocess.CompletedProcess:
     path = name if name.startswith("/") else str(ROOT / "playbooks" / name)
     start = time.monotonic()
     run = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv), path, *args], cwd=ROOT,
-                         env=ansible_env(URL), capture_output=True, text=True, timeout=900, check=False)
+                         env=ansible_env(endpoint), capture_output=True, text=True, timeout=900, check=False)
     print(f"{name} {' '.join(args)}: {time.monotonic() - start:.1f} s")
     fatal = "\n".join(line for line in run.stdout.splitlines() if line.startswith(("fatal", "failed:")))
     assert run.returncode == 0, fatal[-6000:] or run.stdout[-5000:] + run.stderr[-2000:]
@@ -239,7 +246,12 @@ def test_single_control_plane_vxlan_no_nlb_and_drift_repaired(aws, tmp_path):
     repaired = play(inv, "compute.yml")
     assert recap(repaired)["changed"] >= 1
     assert_nodes(14, sdc_k8s=True, hops={"ai": 2})
-    assert recap(play(inv, "compute.yml"))["changed"] == 0
+    with FaultProxy(URL, rate=0.0) as proxy:   # counting only: a converged compute run reads once per kind
+        converged = play(inv, "compute.yml", endpoint=proxy.url)
+    assert recap(converged)["changed"] == 0, converged.stdout[-6000:]
+    calls = proxy.stats["calls"]
+    assert sum(calls.values()) <= CONVERGED_CALLS, calls
+    assert not [op for op in calls if not op.split(":", 1)[1].startswith(("Describe", "Get", "List"))], calls
 
 
 def test_api_endpoint_is_empty_until_the_nlb_exists(aws, tmp_path):

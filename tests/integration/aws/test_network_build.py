@@ -2,8 +2,16 @@
 then playbooks/teardown.yml leaves nothing (twice)."""
 from __future__ import annotations
 
+import sys
+
 import pytest
-from network_harness import counts, ec2, inventory, leftovers, playbook, recap
+from network_harness import ROOT, counts, ec2, inventory, leftovers, playbook, recap
+
+sys.path.insert(0, str(ROOT / "tests" / "fakes"))
+from aws_fault_proxy import FaultProxy
+
+# benchmarks/aws_calls.py's goal for a converged network run (one describe per kind): at most this many calls, no write
+CONVERGED_CALLS = 15
 
 pytestmark = pytest.mark.emulator
 
@@ -101,9 +109,13 @@ def test_network_builds_converges_and_tears_down(network_emulator, example):
     assert_security_groups(platform, found["security_groups"], bastion=per_az)
     assert_routes(platform, found, per_az)
 
-    second = playbook("network.yml", example)
+    with FaultProxy(network_emulator, rate=0.0) as proxy:   # counting only
+        second = playbook("network.yml", example, endpoint=proxy.url)
     assert second.returncode == 0, second.stdout[-4000:]
     assert recap(second)["changed"] == 0, second.stdout[-6000:]
+    calls = proxy.stats["calls"]
+    assert sum(calls.values()) <= CONVERGED_CALLS, calls
+    assert all(op.split(":", 1)[1].startswith("Describe") for op in calls), calls
     assert counts(platform) == expected
 
     down = playbook("teardown.yml", example, f"-e confirm_teardown={platform}")

@@ -36,6 +36,13 @@ BASE = {
     "k8s_placement": {},
     "aws_teardown": {"platform": "eco", "confirm": "eco", "region": "us-east-1", "access_key": "AKIDEXAMPLE",
                      "secret_key": "dummy-secret"},
+    "aws_network_state": {"vpc_id": "vpc-1", "security_groups": [], "region": "us-east-1", "access_key": "AKIDEXAMPLE",
+                          "secret_key": "dummy-secret"},
+    "aws_node_roles": {"roles": [{"name": "eco-node", "assume_role_policy": {"Statement": [{"Effect": "Allow"}]}}],
+                       "region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
+    "aws_instances": {"instances": [{"name": "eco-a-1", "image_id": "ami-1", "root_device_name": "/dev/sda1", "instance_type": "t3.small",
+                                     "subnet_id": "subnet-1", "security_group_ids": ["sg-1"]}],
+                      "region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
     "topology": {"topology": yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))["platform"]},
 }
 KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement")
@@ -127,6 +134,24 @@ NESTED = [
     ("aws_teardown", {"region": "nowhere"}, "region"),
     ("aws_teardown", {"endpoint_url": "ftp://example.com"}, "endpoint_url"),
     ("topology", {"az_names": ["ap-northeast-2a\n"]}, "az_names"),
+    ("aws_network_state", {"vpc": {"name": "eco", "cidr": "10.0.0.0/33"}}, "vpc.cidr"),
+    ("aws_network_state", {"vpc_id": None}, "vpc_id"),
+    ("aws_network_state", {"security_groups": [{"name": "a", "description": "d", "rules": [{"proto": "tcp", "from_port": 1}]}]},
+     "security_groups[0].rules[0].to_port"),
+    ("aws_network_state", {"security_groups": [{"name": "a", "description": "d", "rules": [
+        {"proto": "gre", "from_port": 1, "to_port": 1, "cidr": "10.0.0.0/8"}]}]}, "security_groups[0].rules[0].proto"),
+    ("aws_network_state", {"security_groups": [{"name": "a", "description": "d", "rules": [
+        {"proto": "tcp", "from_port": 1, "to_port": 1, "cidr": "10.0.0.0/8", "source_group": "a"}]}]}, "security_groups[0].rules[0]"),
+    ("aws_network_state", {"route_tables": [{"name": "t", "routes": [{"dest": "0.0.0.0/0"}]}]}, "route_tables[0].routes[0]"),
+    ("aws_network_state", {"route_tables": [{"name": "t", "routes": [{"dest": "x", "gateway_id": "igw-1"}]}]},
+     "route_tables[0].routes[0].dest"),
+    ("aws_node_roles", {"roles": [{"name": "r", "assume_role_policy": {}}]}, "roles[0].assume_role_policy"),
+    ("aws_node_roles", {"roles": [{"name": "r", "assume_role_policy": {"Statement": [1]}, "inline_policies": {"p": "x"}}]},
+     "roles[0].inline_policies.p"),
+    ("aws_node_roles", {"roles": [{"name": "r", "assume_role_policy": {"Statement": [1]}, "tags": {"k": ["v"]}}]}, "roles[0].tags.k"),
+    ("aws_instances", {"instances": [dict(BASE["aws_instances"]["instances"][0], hop_limit=0)]}, "instances[0].hop_limit"),
+    ("aws_instances", {"instances": [dict(BASE["aws_instances"]["instances"][0], volume_size=0)]}, "instances[0].volume_size"),
+    ("aws_instances", {"wait_timeout": 0}, "wait_timeout"),
 ]
 
 
@@ -171,7 +196,7 @@ def run(kube, aws_endpoint, tmp_path):
         base = dict(BASE[name])
         if name in KUBERNETES:
             base["kubeconfig"] = kubeconfig
-        if name == "aws_teardown":
+        if name in ("aws_teardown", "aws_network_state", "aws_node_roles", "aws_instances"):
             base["endpoint_url"] = endpoint or aws_endpoint
         module = __import__(f"ansible_collections.msa.platform.plugins.modules.{name}", fromlist=["main"])
         out = io.StringIO()
@@ -209,6 +234,6 @@ def test_bad_values_inside_options_are_named(run, name, args, field):
 @pytest.mark.parametrize("name", list(BASE))
 def test_the_base_arguments_are_valid(run, name, request):
     """The cases above fail because of their one bad value, not because the base is wrong."""
-    endpoint = request.getfixturevalue("aws") if name == "aws_teardown" else None
+    endpoint = request.getfixturevalue("aws") if name in ("aws_teardown", "aws_network_state", "aws_node_roles") else None
     result = run(name, {"_ansible_check_mode": True}, endpoint)
     assert not result.get("failed"), result["msg"]
