@@ -25,6 +25,8 @@ import os
 import re
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -101,15 +103,37 @@ def one(flags: dict, *names: str) -> str | None:
     return values[-1] if values else None
 
 
-def server() -> str:
+def cluster() -> tuple[str, str]:
+    """(API server URL, bearer token) of the kubeconfig's current context."""
     path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
     try:
         config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         context_name = config["current-context"]
         context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
-        return next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == context["cluster"])
+        user = next((u["user"] for u in config.get("users", []) if u["name"] == context.get("user")), {})
+        server = next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == context["cluster"])
+        return server, user.get("token", "")
     except (OSError, yaml.YAMLError, KeyError, StopIteration, TypeError) as exc:
         raise HelmError(f"Kubernetes cluster unreachable: invalid kubeconfig {path}: {exc}") from exc
+
+
+def server() -> str:
+    return cluster()[0]
+
+
+def create_namespace(namespace: str) -> None:
+    """What `--create-namespace` does: create the Namespace, fine if it exists (409)."""
+    url, token = cluster()
+    body = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}).encode()
+    request = urllib.request.Request(f"{url}/api/v1/namespaces", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.HTTPError as exc:
+        if exc.code != 409:
+            raise HelmError(f"create: failed to create: {exc.read().decode(errors='replace')}") from exc
+    except OSError as exc:
+        raise HelmError(f"Kubernetes cluster unreachable: {exc}") from exc
 
 
 def state_dir() -> Path:
@@ -215,6 +239,8 @@ def run(argv: list[str]) -> tuple[str, dict]:
         raise HelmError(f'"{name}" has no deployed releases')
     version, app = chart_of(chart, one(flags, "--version"), one(flags, "--repo"))
     values = read_values(flags.get("--values", []) + flags.get("-f", []))
+    if one(flags, "--create-namespace"):
+        create_namespace(namespace)
     releases[key_prefix + name] = {
         "name": name, "namespace": namespace, "revision": str(int(existing["revision"]) + 1 if existing else 1),
         "updated": time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000 UTC", time.gmtime()), "status": "deployed",

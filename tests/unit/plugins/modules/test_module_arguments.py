@@ -37,8 +37,9 @@ BASE = {
     "aws_teardown": {"platform": "eco", "confirm": "eco", "region": "us-east-1", "access_key": "AKIDEXAMPLE",
                      "secret_key": "dummy-secret"},
     "topology": {"topology": yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))["platform"]},
+    "k8s_objects": {"objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "order"}}]},
 }
-KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement")
+KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement", "k8s_objects")
 
 
 class _Captured(Exception):
@@ -127,6 +128,9 @@ NESTED = [
     ("aws_teardown", {"region": "nowhere"}, "region"),
     ("aws_teardown", {"endpoint_url": "ftp://example.com"}, "endpoint_url"),
     ("topology", {"az_names": ["ap-northeast-2a\n"]}, "az_names"),
+    ("k8s_objects", {"objects": [{"apiVersion": "v1", "kind": "Namespace"}]}, "objects[0].metadata.name"),
+    ("k8s_objects", {"patch_only": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}]}, "patch_only[0]"),
+    ("k8s_objects", {"crd_timeout": 3601}, "crd_timeout"),
 ]
 
 
