@@ -172,3 +172,37 @@ def test_gitops_without_the_argocd_password_is_refused_before_aws(stage, kube):
     assert "cluster_addons_argocd_admin_password is required" in run.stdout
     assert client("iam").list_policies(Scope="Local")["Policies"] == []
     assert calls(stage) == []
+
+
+def test_addons_on_kubeadm_use_the_node_role_and_instance_targets(aws, kube, tmp_path):
+    """kubeadm mode (ecoeco): no IRSA - the controllers' policies inline on the nodes' role (aws_compute's
+    `<platform>-node`), the EBS CSI chart installed, instance targets, no role annotation."""
+    plan = aws_helpers.plan_of(ROOT / "inventories" / "examples" / "ecoeco-kubeadm")
+    name = plan["name"]
+    client("ec2").create_vpc(CidrBlock=plan["network"]["cidr"], TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "msa:platform", "Value": name}]}])
+    iam = client("iam")
+    iam.create_role(RoleName=f"{name}-node", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    helm = tmp_path / "helm"
+    helm.write_text(f"#!/bin/sh\nexec {sys.executable} {ROOT / 'tests' / 'fakes' / 'helm_standin.py'} \"$@\"\n")
+    helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
+    manifests = {part: [o for o in objects if o["kind"] != "Application"] for part, objects in stub_manifests().items()}
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"cluster_addons_kubeconfig": str(kube.write_kubeconfig(tmp_path / "kubeconfig")),
+                                 "cluster_addons_helm_binary": str(helm), "cluster_addons_manifests": manifests}))
+    os.environ["HELM_STANDIN_DIR"] = str(tmp_path / "helm-state")
+    try:
+        run = network_harness.playbook("addons.yml", "ecoeco-kubeadm", "-e", f"@{extra}", timeout=600)
+    finally:
+        os.environ.pop("HELM_STANDIN_DIR", None)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    upgrades = {c["release"]: c for c in calls({"tmp": tmp_path}) if c["command"] == "upgrade"}
+    assert set(upgrades) == {"aws-load-balancer-controller", "aws-ebs-csi-driver", "metrics-server"}  # no gitops: no ArgoCD
+    assert upgrades["aws-ebs-csi-driver"]["version"] == DEFAULTS["aws_ebs_csi_driver"]["version"]
+    alb = upgrades["aws-load-balancer-controller"]["values"]
+    assert alb["defaultTargetType"] == "instance" and alb["serviceAccount"]["annotations"] == {}
+    assert sorted(iam.list_role_policies(RoleName=f"{name}-node")["PolicyNames"]) == ["aws-ebs-csi-driver", "aws-load-balancer-controller"]
+    assert iam.list_attached_role_policies(RoleName=f"{name}-node")["AttachedPolicies"] == []  # aws_compute purges managed ones
+    assert iam.list_policies(Scope="Local")["Policies"] == [] and [r["RoleName"] for r in iam.list_roles()["Roles"]] == [f"{name}-node"]
+    assert ("", "gp3") in kube.objects.all("storageclasses")
