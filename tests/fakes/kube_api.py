@@ -1,4 +1,4 @@
-"""An API fake of the Kubernetes API server, for nodes and pods only.
+"""An API fake of the Kubernetes API server, for nodes and pods (and the add-on kinds: see AddonObjects).
 
 No kube-apiserver can be installed on our machines, so the node modules are tested against this
 small HTTP server on 127.0.0.1. It is an API *fake*: it answers the few endpoints the modules use
