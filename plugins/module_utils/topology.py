@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.msa.platform.plugins.module_utils.topology_addons import add_addons, check_addons
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import (
     CONTROL_PLANE_KEY,
     dns_label_problem,
@@ -82,9 +83,10 @@ def build_plan(topology, az_names=None):
     check_services(data.get("services"), topology.get("services"), ctx.role_counts(), errors)
     ctx.check_cluster_cidrs()
     ctx.check_cluster_network()
+    check_addons(ctx)
     if errors:
         return None, errors
-    return assemble(ctx), []
+    return add_addons(ctx, assemble(ctx)), []
 
 
 def validate(topology, az_names=None) -> list:

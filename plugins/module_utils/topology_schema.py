@@ -131,6 +131,102 @@ _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
 
 _TIME = r"[1-9][0-9]*(ms|s|m|h|d|w|y)"
 
+# ---- cluster add-ons (issue 16): field tables of the ingress, domains, gitops and storage sections
+# A Kubernetes resource quantity (100m, 2, 1.5, 512Mi, 10Gi).
+QUANTITY = r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?"
+_QHINT = "a Kubernetes quantity like 500m, 2, 512Mi or 10Gi"
+_HTTP_PATH = r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*"
+DATA_SERVICES = ("postgresql", "redis", "rabbitmq", "kafka")
+
+
+def _qty(default, doc):
+    return _f("str", doc, default, pattern=QUANTITY, pattern_hint=_QHINT)
+
+
+_ROUTE = _f("dict", "One path prefix of the ALB sent to a Service.", fields=(
+    ("path", _f("str", "Path prefix (pathType Prefix), starting with '/'.", REQUIRED, pattern=_HTTP_PATH,
+                pattern_hint="a path starting with '/', e.g. /api")),
+    ("service", _f("str", "Kubernetes Service: an API (pools[].api, in its namespace) or a name in ingress.services.", REQUIRED)),
+    ("port", _f("int", "Service port.", Dynamic("the declared service's port; APIs: 80"), minimum=1, maximum=65535)),
+    ("target_port", _f("int", "Container port behind it (what the ALB's traffic reaches; the network policy opens it).",
+                       Dynamic("the declared service's target_port; APIs: 8080"), minimum=1, maximum=65535)),
+))
+_BACKEND = _f("dict", "A Service the routes may name that is not an API pool's (a frontend, a backend without its own nodes).", fields=(
+    ("name", _f("str", "Service name, a DNS label.", REQUIRED)),
+    ("namespace", _f("str", "Its namespace: a domain's or an API pool's.", REQUIRED)),
+    ("port", _f("int", "Service port.", 80, minimum=1, maximum=65535)),
+    ("target_port", _f("int", "Container port.", Dynamic("port"), minimum=1, maximum=65535)),
+))
+_INGRESS_FIELDS = (
+    ("scheme", _f("str", "internet-facing (public subnets) or internal (private subnets).", "internet-facing",
+                  choices=("internet-facing", "internal"))),
+    ("certificate_arn", _f("str", "ACM certificate ARN: adds HTTPS 443 and redirects HTTP to it; absent: HTTP 80 only.", None)),
+    ("source_cidrs", _f("list", "Who may reach the ALB (its inbound-cidrs).", Dynamic("internet-facing: [0.0.0.0/0]; internal: [network.cidr]"),
+                        item=_f("cidr", "CIDR."))),
+    ("health_check_path", _f("str", "Target group health check path.", "/", pattern=_HTTP_PATH, pattern_hint="a path starting with '/'")),
+    ("services", _f("list", "Services routes may name besides the APIs.", [], item=_BACKEND)),
+    ("routes", _f("list", "Path prefixes and their Services; the most specific path wins.", REQUIRED, item=_ROUTE)),
+)
+_DOMAIN_BASE_FIELDS = (
+    ("name", _f("str", "Domain name, a DNS label (order, product, user).", REQUIRED)),
+    ("namespace", _f("str", "Its Kubernetes namespace; API pools with the same namespace belong to the domain.", Dynamic("domain name"))),
+    ("pod_security", _f("str", "Pod Security Standard enforced in the namespace (restricted is also warned and audited).", "baseline",
+                        choices=("privileged", "baseline", "restricted"))),
+    ("ports", _f("list", "Ports its pods serve other domains on (those that list it in reach.domains).", [8080],
+                 item=_f("int", "Port.", minimum=1, maximum=65535))),
+    ("metrics_port", _f("int", "Port monitoring scrapes in its pods.", 9090, minimum=1, maximum=65535)),
+    ("quota", _f("dict", "ResourceQuota of the namespace.", {}, fields=(
+        ("requests_cpu", _qty("4", "requests.cpu: CPU all pods may request together.")),
+        ("requests_memory", _qty("8Gi", "requests.memory.")),
+        ("limits_cpu", _qty("8", "limits.cpu.")),
+        ("limits_memory", _qty("16Gi", "limits.memory.")),
+        ("pods", _f("int", "Pods.", 50, minimum=1, maximum=10000)),
+        ("services", _f("int", "Services.", 20, minimum=0, maximum=1000)),
+        ("persistentvolumeclaims", _f("int", "PersistentVolumeClaims.", 10, minimum=0, maximum=1000)),
+        ("requests_storage", _qty("100Gi", "requests.storage: storage all claims may request together.")),
+    ))),
+    ("limits", _f("dict", "LimitRange of the namespace's containers.", {}, fields=(
+        ("default_cpu", _qty("500m", "CPU limit of a container that sets none.")),
+        ("default_memory", _qty("512Mi", "Memory limit of a container that sets none.")),
+        ("default_request_cpu", _qty("100m", "CPU request of a container that sets none.")),
+        ("default_request_memory", _qty("128Mi", "Memory request of a container that sets none.")),
+        ("max_cpu", _qty("2", "Largest CPU limit of one container.")),
+        ("max_memory", _qty("4Gi", "Largest memory limit of one container.")),
+    ))),
+    ("reach", _f("dict", "What its pods may open connections to (besides their own namespace and DNS).", {}, fields=(
+        ("domains", _f("list", "Other domains (by name), on their ports.", [], item=_f("str", "Domain name."))),
+        ("services", _f("list", "Data services of the platform (a pool, or managed), on their ports.", [],
+                        item=_f("str", "Data service.", choices=DATA_SERVICES))),
+        ("internet", _f("bool", "HTTPS (443) to addresses outside the VPC (AWS APIs, SaaS).", False)),
+    ))),
+)
+_DOMAIN_AWS_FIELDS = ()  # owned by issue 17 (domains-access): ecr, bucket, database, iam
+_DOMAIN = _f("dict", "A business domain.", fields=_DOMAIN_BASE_FIELDS + _DOMAIN_AWS_FIELDS)
+_GITOPS_FIELDS = (
+    ("repo_url", _f("str", "Git repository ArgoCD syncs from: https://... or ssh (git@host:path, ssh://...).", REQUIRED)),
+    ("revision", _f("str", "Branch, tag or commit.", "HEAD")),
+    ("path", _f("str", "app_of_apps: the directory of Application manifests; applicationset: the directory holding one "
+                "directory per API (<path>/<api>).", "apps")),
+    ("mode", _f("str", "app_of_apps (one root Application) or applicationset (one Application per API pool).",
+                Dynamic("applicationset when there are api pools, else app_of_apps"), choices=("app_of_apps", "applicationset"))),
+    ("tool", _f("str", "How an API's Application gets its node selector and toleration: kustomize (inline patches on its "
+                "Deployments/StatefulSets) or helm (nodeSelector/tolerations values).", "kustomize", choices=("kustomize", "helm"))),
+    ("namespace", _f("str", "Namespace ArgoCD runs in.", "argocd")),
+    ("project", _f("str", "ArgoCD project of the Applications.", "default")),
+    ("prune", _f("bool", "Automated sync deletes what left the repository.", True)),
+    ("self_heal", _f("bool", "Automated sync reverts changes made in the cluster.", True)),
+)
+EBS_TYPES = ("gp3", "gp2", "io1", "io2", "st1", "sc1")
+_STORAGE_FIELDS = (
+    ("class_name", _f("str", "Name of the default StorageClass.", Dynamic("the volume type"))),
+    ("type", _f("str", "EBS volume type.", "gp3", choices=EBS_TYPES)),
+    ("encrypted", _f("bool", "Encrypt volumes.", True)),
+    ("kms_key_arn", _f("str", "KMS key of the encryption; absent: the account's aws/ebs key.", None)),
+    ("reclaim_policy", _f("str", "What happens to a volume when its claim is deleted.", "Delete", choices=("Delete", "Retain"))),
+    ("demote", _f("list", "StorageClasses to unmark as default (patched only if they exist).", Dynamic("eks: [gp2]; kubeadm: []"),
+                  item=_f("str", "StorageClass name."))),
+)
+
 SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("name", _f("str", "Platform name; prefixes every AWS Name tag, node name and security group.", REQUIRED,
                 pattern=r"[a-z][a-z0-9-]{0,21}[a-z0-9]",
@@ -229,6 +325,14 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("grafana_port", _port(3000, "Grafana port.")),
         ))),
     ))),
+    # ---- cluster add-ons (issue 16): ingress, domains, gitops, storage; rules and plan in topology_addons.py
+    ("ingress", _f("dict", "An ALB (AWS Load Balancer Controller) in front of the cluster's services; absent: none.", None, modes=ANY_MODE,
+                   fields=_INGRESS_FIELDS)),
+    ("domains", _f("list", "Business domains: a namespace each, with quotas, limits and network policies.", [], modes=ANY_MODE,
+                   item=_DOMAIN)),
+    ("gitops", _f("dict", "ArgoCD bootstrap: a root Application (app-of-apps) or an ApplicationSet over the API pools; absent: "
+                  "none.", None, modes=ANY_MODE, fields=_GITOPS_FIELDS)),
+    ("storage", _f("dict", "The default StorageClass (EBS CSI driver).", {}, modes=ANY_MODE, fields=_STORAGE_FIELDS)),
 ))
 
 
@@ -375,7 +479,7 @@ def _shape_dict(value: dict, field: Field, path: str, errors: list, mode):
             out[key] = None
         elif isinstance(sub.default, Dynamic):
             out[key] = None
-        elif sub.kind == "dict":
+        elif sub.kind == "dict" and sub.default is not None:  # a dict defaulting to None is an optional section
             out[key] = _shape_dict({}, sub, sub_path, errors, mode)
         else:
             out[key] = copy.deepcopy(sub.default)

@@ -28,7 +28,9 @@ class _Counter(http.server.BaseHTTPRequestHandler):
         return
 
 
-def test_site_fails_first_with_all_errors_and_no_aws_call():
+def _run_site(inventory: str):
+    """(exit code, output, AWS requests seen) of site.yml on a test inventory, AWS pointed at the counter."""
+    _Counter.requests = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -36,15 +38,30 @@ def test_site_fails_first_with_all_errors_and_no_aws_call():
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CACHE_PLUGIN="memory",
                    ANSIBLE_NOCOLOR="1", AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.server_port}")
         run = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i",
-                              str(ROOT / "tests" / "integration" / "inventories" / "broken"),
+                              str(ROOT / "tests" / "integration" / "inventories" / inventory),
                               str(ROOT / "playbooks" / "site.yml")],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
     finally:
         server.shutdown()
-    out = run.stdout + run.stderr
-    assert run.returncode == 2, out
+    return run.returncode, run.stdout + run.stderr, list(_Counter.requests)
+
+
+def test_site_fails_first_with_all_errors_and_no_aws_call():
+    code, out, requests = _run_site("broken")
+    assert code == 2, out
     assert "5 errors in the topology" in out, out
     assert "pools[1].taints[0].effect: 'NoSchedul' is not one of NoSchedule, PreferNoSchedule, NoExecute" in out
     tasks = [line for line in out.splitlines() if line.startswith("TASK [")]
     assert len(tasks) == 1, tasks
-    assert _Counter.requests == []
+    assert requests == []
+
+
+def test_site_rejects_bad_addon_sections_before_any_aws_call():
+    code, out, requests = _run_site("broken-addons")
+    assert code == 2, out
+    assert "5 errors in the topology" in out, out
+    for path in ("ingress.certificate_arn", "ingress.routes[0].service", "domains[0].reach.domains[0]", "domains[0].reach.services[0]",
+                 "gitops.repo_url"):
+        assert f"- {path}: " in out, (path, out)
+    assert len([line for line in out.splitlines() if line.startswith("TASK [")]) == 1
+    assert requests == []

@@ -88,6 +88,24 @@ def full_kubeadm() -> dict:
             "kafka": {"version": "3.7.2"},
             "monitoring": {"retention": "30d", "scrape_interval": "15s"},
         },
+        # cluster add-ons (issue 16)
+        "ingress": {"scheme": "internet-facing", "health_check_path": "/healthz", "source_cidrs": ["198.51.100.0/24"],
+                    "certificate_arn": "arn:aws:acm:ap-northeast-2:123456789012:certificate/0f4c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+                    "services": [{"name": "web", "namespace": "orders-ns", "port": 80, "target_port": 3000}],
+                    "routes": [{"path": "/", "service": "web"}, {"path": "/auth", "service": "auth", "port": 8080, "target_port": 8080}]},
+        "domains": [
+            {"name": "orders", "namespace": "orders-ns", "pod_security": "restricted", "ports": [8080], "metrics_port": 9102,
+             "quota": {"requests_cpu": "2", "requests_memory": "4Gi", "limits_cpu": "4", "limits_memory": "8Gi", "pods": 20,
+                       "requests_storage": "20Gi"},
+             "limits": {"default_cpu": "250m", "default_memory": "256Mi", "default_request_cpu": "50m", "default_request_memory": "64Mi",
+                        "max_cpu": "1", "max_memory": "1Gi"},
+             "reach": {"domains": ["billing"], "services": ["postgresql"], "internet": True}},
+            {"name": "billing"},
+        ],
+        "gitops": {"repo_url": "https://git.example.com/shop/deploy.git", "revision": "main", "path": "apps", "mode": "applicationset",
+                   "tool": "helm", "namespace": "argocd", "project": "shop"},
+        "storage": {"class_name": "ebs-gp3", "type": "gp3", "encrypted": True, "reclaim_policy": "Retain", "demote": ["standard"],
+                    "kms_key_arn": "arn:aws:kms:ap-northeast-2:123456789012:key/0f4c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f"},
     }
 
 
