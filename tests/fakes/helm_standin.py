@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
 """A stand-in for the `helm` v3 CLI, for the add-ons layer's tests (no helm binary can be had here).
+
+Run it as `python helm_standin.py ARGS` (tests put a two-line shell wrapper named helm in front of it).
 
 It answers the commands kubernetes.core.helm runs - `version`, `plugin list`, `list --output=yaml
 --filter NAME [--all]`, `get values --output=yaml NAME`, `show chart CHART --version V --repo URL`,

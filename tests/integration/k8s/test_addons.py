@@ -2,9 +2,10 @@
 API fake (tests/fakes/kube_api.py), helm through the stand-in (tests/fakes/helm_standin.py).
 
 The EKS cluster and the tagged VPC are made with boto3 (the eks layer has its own tests), the ArgoCD CRDs
-are put in the fake as the argo-cd chart would install them (the stand-in renders no manifests). Until
-the manifests filter (plugins/filter/addons.py) is on this branch, the objects come from a small stub
-passed as cluster_addons_manifests, and the plan gets a gitops section the same way.
+are put in the fake as the argo-cd chart would install them (the stand-in renders no manifests). The
+objects are the ones msa.platform.addons_manifests renders from the example's plan (validated against
+the real schemas by tests/unit/plugins/module_utils/test_addons.py); every one must be in the fake after
+the run, except the demoted StorageClass, which is patched only where it exists.
 Asserted: helm calls (chart, pinned version, repo, namespace, values) from the stand-in's record, the
 IAM policy / IRSA role through boto3, the objects in the fake, check mode changing nothing, the
 second run changed=0, and a missing ArgoCD password refused before anything is touched.
@@ -19,6 +20,8 @@ import sys
 import boto3
 import pytest
 import yaml
+from ansible_collections.msa.platform.plugins.module_utils import addons as addon_manifests
+from ansible_collections.msa.platform.plugins.module_utils import k8s_objects
 from k8s_harness import ROOT, kube_api
 
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "aws"))
@@ -35,42 +38,28 @@ def client(service: str):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def stub_manifests() -> dict:
-    """The shape msa.platform.addons_manifests returns (interfaces.md), a few objects per part."""
-    return {
-        "domains": [
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "order", "labels": {"msa.platform/domain": "order"}}},
-            {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "order", "namespace": "order"},
-             "spec": {"hard": {"requests.cpu": "4", "requests.memory": "8Gi"}}},
-            {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "order", "namespace": "order"},
-             "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"}}]}},
-            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny", "namespace": "order"},
-             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
-            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "allow-dns", "namespace": "order"},
-             "spec": {"podSelector": {}, "egress": [{"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53}]}]}},
-        ],
-        "storage": [
-            {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-             "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-             "provisioner": "ebs.csi.aws.com", "parameters": {"type": "gp3", "encrypted": "true"},
-             "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True},
-            {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-             "metadata": {"name": "gp2", "annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}},
-        ],
-        "ingress": [
-            {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
-                "name": "courm", "namespace": "order",
-                "annotations": {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/target-type": "ip"}},
-             "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [
-                 {"path": "/api", "pathType": "Prefix", "backend": {"service": {"name": "order", "port": {"number": 8080}}}}]}}]}},
-        ],
-        "gitops": [
-            {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "root", "namespace": "argocd"},
-             "spec": {"project": "default", "source": {"repoURL": "https://git.example.com/courm/deploy.git", "targetRevision": "main",
-                                                        "path": "apps"},
-                      "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd"}}},
-        ],
-    }
+# courm-eks has no gitops section: the plan gets one (normalized, as docs/plan.md shows it) so ArgoCD is exercised too.
+GITOPS = {"repo_url": "https://git.example.com/courm/deploy.git", "revision": "main", "path": "apps", "mode": "app_of_apps",
+          "tool": "kustomize", "namespace": "argocd", "project": "default", "prune": True, "self_heal": True}
+
+
+def rendered(plan: dict) -> list[dict]:
+    """Every object the layer applies for the plan, in order (the filter's logic, imported)."""
+    return [obj for part in addon_manifests.PARTS for obj in addon_manifests.manifests(plan, part)]
+
+
+def assert_applied(kube, plan: dict) -> int:
+    """Every rendered object is in the fake with the fields it declares; the demote patches are not created."""
+    count = 0
+    for obj in rendered(plan):
+        plural = k8s_objects.RESOURCES[(obj["apiVersion"], obj["kind"])][0]
+        stored = kube.objects.all(plural).get((obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
+        if addon_manifests.is_patch(obj):
+            assert stored is None, obj
+            continue
+        assert stored is not None and k8s_objects.is_subset(obj, stored), (obj, stored)
+        count += 1
+    return count
 
 
 @pytest.fixture
@@ -89,12 +78,11 @@ def stage(aws, kube, tmp_path):
     helm.write_text(f"#!/bin/sh\nexec {sys.executable} {ROOT / 'tests' / 'fakes' / 'helm_standin.py'} \"$@\"\n")
     helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
     extra = {"cluster_addons_kubeconfig": str(kube.write_kubeconfig(tmp_path / "kubeconfig")),
-             "cluster_addons_helm_binary": str(helm), "cluster_addons_manifests": stub_manifests(),
-             "cluster_addons_plan": dict(plan, gitops={"repo_url": "https://git.example.com/courm/deploy.git"}),
+             "cluster_addons_helm_binary": str(helm), "cluster_addons_plan": dict(plan, gitops=GITOPS),
              "cluster_addons_argocd_admin_password": PASSWORD}
     (tmp_path / "extra.json").write_text(json.dumps(extra))
     os.environ["HELM_STANDIN_DIR"] = str(tmp_path / "helm-state")
-    yield {"vpc": vpc, "tmp": tmp_path, "extra": tmp_path / "extra.json"}
+    yield {"vpc": vpc, "tmp": tmp_path, "extra": tmp_path / "extra.json", "plan": plan}
     os.environ.pop("HELM_STANDIN_DIR", None)
 
 
@@ -148,14 +136,10 @@ def test_addons_on_eks_install_apply_and_converge(stage, kube):
     published = json.loads((ROOT / "roles" / "cluster_addons" / "files" / "aws-load-balancer-controller-iam-policy.json").read_text())
     assert (json.loads(document) if isinstance(document, str) else document) == published
 
-    assert ("", "order") in kube.objects.all("namespaces")
-    assert kube.objects.all("resourcequotas")[("order", "order")]["spec"]["hard"]["requests.memory"] == "8Gi"
-    assert set(kube.objects.all("networkpolicies")) == {("order", "default-deny"), ("order", "allow-dns")}
-    classes = kube.objects.all("storageclasses")
-    assert set(classes) == {("", "gp3")}  # gp2 is patch-only: not created where it does not exist
-    assert classes[("", "gp3")]["volumeBindingMode"] == "WaitForFirstConsumer"
-    assert ("order", "courm") in kube.objects.all("ingresses")
-    assert ("argocd", "root") in kube.objects.all("applications")
+    with_gitops = dict(stage["plan"], gitops=GITOPS)
+    assert assert_applied(kube, with_gitops) == len([o for o in rendered(with_gitops) if not addon_manifests.is_patch(o)])
+    assert kube.objects.all("applications") and kube.objects.all("ingresses")
+    assert set(kube.objects.all("storageclasses")) == {("", "gp3")}  # gp2 is patch-only: not created where it does not exist
 
     second = addons(stage)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
@@ -187,10 +171,11 @@ def test_addons_on_kubeadm_use_the_node_role_and_instance_targets(aws, kube, tmp
     helm = tmp_path / "helm"
     helm.write_text(f"#!/bin/sh\nexec {sys.executable} {ROOT / 'tests' / 'fakes' / 'helm_standin.py'} \"$@\"\n")
     helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
-    manifests = {part: [o for o in objects if o["kind"] != "Application"] for part, objects in stub_manifests().items()}
+    kube.objects.add_crd("argoproj.io", "applications", "Application")
+    kube.objects.add_crd("argoproj.io", "applicationsets", "ApplicationSet")
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"cluster_addons_kubeconfig": str(kube.write_kubeconfig(tmp_path / "kubeconfig")),
-                                 "cluster_addons_helm_binary": str(helm), "cluster_addons_manifests": manifests}))
+                                 "cluster_addons_helm_binary": str(helm), "cluster_addons_argocd_admin_password": PASSWORD}))
     os.environ["HELM_STANDIN_DIR"] = str(tmp_path / "helm-state")
     try:
         run = network_harness.playbook("addons.yml", "ecoeco-kubeadm", "-e", f"@{extra}", timeout=600)
@@ -198,11 +183,11 @@ def test_addons_on_kubeadm_use_the_node_role_and_instance_targets(aws, kube, tmp
         os.environ.pop("HELM_STANDIN_DIR", None)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     upgrades = {c["release"]: c for c in calls({"tmp": tmp_path}) if c["command"] == "upgrade"}
-    assert set(upgrades) == {"aws-load-balancer-controller", "aws-ebs-csi-driver", "metrics-server"}  # no gitops: no ArgoCD
+    assert set(upgrades) == {"aws-load-balancer-controller", "aws-ebs-csi-driver", "metrics-server", "argocd"}
     assert upgrades["aws-ebs-csi-driver"]["version"] == DEFAULTS["aws_ebs_csi_driver"]["version"]
     alb = upgrades["aws-load-balancer-controller"]["values"]
     assert alb["defaultTargetType"] == "instance" and alb["serviceAccount"]["annotations"] == {}
     assert sorted(iam.list_role_policies(RoleName=f"{name}-node")["PolicyNames"]) == ["aws-ebs-csi-driver", "aws-load-balancer-controller"]
     assert iam.list_attached_role_policies(RoleName=f"{name}-node")["AttachedPolicies"] == []  # aws_compute purges managed ones
     assert iam.list_policies(Scope="Local")["Policies"] == [] and [r["RoleName"] for r in iam.list_roles()["Roles"]] == [f"{name}-node"]
-    assert ("", "gp3") in kube.objects.all("storageclasses")
+    assert assert_applied(kube, plan) == len(rendered(plan)) > 60
