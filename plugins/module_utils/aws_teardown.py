@@ -35,7 +35,7 @@ ORDER = (
     "eks_addons", "eks_nodegroups", "eks_access_entries", "oidc_providers", "eks_clusters", "launch_templates",
     "load_balancers", "classic_load_balancers", "target_groups", "instances",
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
-    "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles",
+    "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles", "iam_policies",
     "etcd_buckets",
 )
 KIND_LABELS = {
@@ -45,7 +45,7 @@ KIND_LABELS = {
     "nat_gateways": "NAT gateway", "addresses": "Elastic IP", "network_interfaces": "network interface",
     "internet_gateways": "internet gateway", "subnets": "subnet", "route_tables": "route table",
     "security_groups": "security group", "vpcs": "VPC", "volumes": "volume", "key_pairs": "key pair",
-    "instance_profiles": "instance profile", "iam_roles": "IAM role",
+    "instance_profiles": "instance profile", "iam_roles": "IAM role", "iam_policies": "IAM policy",
     "etcd_buckets": "etcd snapshot bucket",
 }
 _GONE_INSTANCE = ("terminated",)
@@ -193,6 +193,8 @@ class Teardown:
             add("iam_roles", role)
         for bucket in self._etcd_buckets():
             add("etcd_buckets", bucket)
+        for policy in self._iam_policies():
+            add("iam_policies", policy["Arn"], name=policy["PolicyName"])
         return out
 
     # ---------------------------------------------------------------- EKS (discovery)
@@ -309,6 +311,14 @@ class Teardown:
                 profiles.append(profile)
         return profiles, roles
 
+    def _iam_policies(self):
+        """Customer managed policies tagged for the platform (the load balancer controller's, cluster_addons)."""
+        if self.clients.iam is None:
+            return []
+        policies = pages(self.clients, self.clients.iam, "list_policies", "Policies", token="Marker", out_token="Marker", Scope="Local")
+        return [p for p in policies
+                if tags_of(call(self.clients, self.clients.iam, "list_policy_tags", PolicyArn=p["Arn"])).get(TAG) == self.platform]
+
     # ---------------------------------------------------------------- deletion
     def run(self, passes: int = 3) -> Dict[str, List[Dict[str, Any]]]:
         """Delete everything find() reports, in ORDER, waiting where a later step depends on it.
@@ -385,6 +395,8 @@ class Teardown:
             self._delete_role(item["id"])
         for item in found["etcd_buckets"]:
             self._delete_bucket(item["id"])
+        for item in found["iam_policies"]:
+            self._delete_policy(item["id"])
         return found
 
     # ---------------------------------------------------------------- etcd snapshot bucket (etcd_backup)
@@ -502,6 +514,21 @@ class Teardown:
         for name in (self._ignore_missing(iam, "list_role_policies", RoleName=role) or {}).get("PolicyNames", []):
             self._ignore_missing(iam, "delete_role_policy", RoleName=role, PolicyName=name)
         self._ignore_missing(iam, "delete_role", RoleName=role)
+
+    def _delete_policy(self, arn: str) -> None:
+        """A managed policy of ours: detached from whatever still holds it, its old versions, then itself."""
+        iam = self.clients.iam
+        entities = self._ignore_missing(iam, "list_entities_for_policy", PolicyArn=arn) or {}
+        for role in entities.get("PolicyRoles", []):
+            self._ignore_missing(iam, "detach_role_policy", RoleName=role["RoleName"], PolicyArn=arn)
+        for user in entities.get("PolicyUsers", []):
+            self._ignore_missing(iam, "detach_user_policy", UserName=user["UserName"], PolicyArn=arn)
+        for group in entities.get("PolicyGroups", []):
+            self._ignore_missing(iam, "detach_group_policy", GroupName=group["GroupName"], PolicyArn=arn)
+        for version in (self._ignore_missing(iam, "list_policy_versions", PolicyArn=arn) or {}).get("Versions", []):
+            if not version["IsDefaultVersion"]:
+                self._ignore_missing(iam, "delete_policy_version", PolicyArn=arn, VersionId=version["VersionId"])
+        self._ignore_missing(iam, "delete_policy", PolicyArn=arn)
 
     def _ignore_missing(self, client: Any, operation: str, **params) -> Optional[Dict[str, Any]]:
         """Call; a resource that is already gone is what we want, so its "not found" error is not a failure."""

@@ -189,6 +189,11 @@ class NodeApi:
 
 def node_api(params, environ=None):
     """A ``NodeApi`` from module params (auth options as in kubernetes.core's doc fragment)."""
+    return NodeApi(api_client_of(params, environ))
+
+
+def api_client_of(params, environ=None):
+    """A ``kubernetes.client.ApiClient`` from module params (auth options as in kubernetes.core's doc fragment)."""
     options = auth_options(params, environ)
     api_client = kube_client.ApiClient(build_configuration(options))
     if options.get("impersonate_user"):
@@ -199,4 +204,4 @@ def node_api(params, environ=None):
         raise KubeApiError(f"impersonate_groups: this module can impersonate one group, got {len(groups)}")
     if groups:
         api_client.set_default_header("Impersonate-Group", groups[0])
-    return NodeApi(api_client)
+    return api_client

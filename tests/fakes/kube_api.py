@@ -1,4 +1,4 @@
-"""An API fake of the Kubernetes API server, for nodes and pods only.
+"""An API fake of the Kubernetes API server, for nodes and pods (and the add-on kinds: see AddonObjects).
 
 No kube-apiserver can be installed on our machines, so the node modules are tested against this
 small HTTP server on 127.0.0.1. It is an API *fake*: it answers the few endpoints the modules use
@@ -244,6 +244,7 @@ class KubeApiFake:
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
+        self.objects = AddonObjects(self)
 
     # --- seeding and inspection (from the test, not over HTTP) ---------------------------
     def _next_version(self) -> str:
@@ -593,6 +594,13 @@ def _handler_for(fake: KubeApiFake) -> type[BaseHTTPRequestHandler]:
         def do_PATCH(self) -> None:
             self._serve("PATCH")
 
+        @staticmethod
+        def _json(raw: bytes) -> Any:
+            try:
+                return json.loads(raw) if raw else None
+            except ValueError as exc:
+                raise bad_request(f"the request body is not JSON: {exc}") from exc
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -621,6 +629,11 @@ def _handler_for(fake: KubeApiFake) -> type[BaseHTTPRequestHandler]:
                     return {"evictions": list(fake.evictions), "cordons": list(fake.cordons),
                             "pods": sorted("/".join(k) for k in fake.pods),
                             "unschedulable": sorted(n for n, o in fake.nodes.items() if o.get("spec", {}).get("unschedulable"))}
+            generic = fake.objects.route(method, url.path)
+            if generic is not None:
+                fake.counts[(generic[0], generic[1])] += 1
+                fake.authorize(user, generic[0], generic[1], generic[2], generic[3])
+                return fake.objects.serve(*generic, self._json(raw), self.headers.get("Content-Type", ""))
             match, resource = next(((m, r) for m, r in ((p.match(url.path), r) for p, r in _ROUTES) if m), (None, ""))
             if match is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -695,6 +708,201 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         fake.stop()
     return 0
+
+
+
+# --- Add-on objects (cluster_addons): plain creates, GETs and merge patches ------------------------
+# The kinds the add-ons layer applies, served the way a kube-apiserver serves them: a namespaced object
+# is refused (404 namespaces "x" not found) until its Namespace exists; a Namespace gets the label, the
+# finalizer and the phase the server adds; a StorageClass gets its defaulted reclaimPolicy and
+# volumeBindingMode and refuses changes to its immutable fields (422); NetworkPolicy ports default to
+# TCP and policyTypes to what the rules say; a custom resource is served only while its
+# CustomResourceDefinition exists and is Established (else 404, as for any unknown resource). What it
+# does not do: validate bodies against schemas (tests run kubernetes-validate on what is sent),
+# DELETE, LIST, watches, server-side apply, strategic merge on these kinds.
+ADDON_KINDS = {
+    # plural: (apiVersion, kind, namespaced)
+    "namespaces": ("v1", "Namespace", False),
+    "resourcequotas": ("v1", "ResourceQuota", True),
+    "limitranges": ("v1", "LimitRange", True),
+    "configmaps": ("v1", "ConfigMap", True),
+    "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
+    "ingresses": ("networking.k8s.io/v1", "Ingress", True),
+    "ingressclasses": ("networking.k8s.io/v1", "IngressClass", False),
+    "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
+    "customresourcedefinitions": ("apiextensions.k8s.io/v1", "CustomResourceDefinition", False),
+}
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_STORAGECLASS_IMMUTABLE = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode")
+_ADDON_ROUTE = re.compile(r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
+                          r"(?:/namespaces/(?P<namespace>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$")
+
+
+class AddonObjects:
+    """Store and behaviour of the add-on kinds (see the block comment above)."""
+
+    def __init__(self, fake: KubeApiFake):
+        self.fake = fake
+        self.store: dict[tuple[str, str, str], dict] = {}
+        for name in BUILTIN_NAMESPACES:
+            self.create("namespaces", None, {"metadata": {"name": name}})
+
+    # --- routing ---------------------------------------------------------------------------
+    def _kind(self, api_version: str, plural: str) -> tuple[str, str, bool] | None:
+        known = ADDON_KINDS.get(plural)
+        if known and known[0] == api_version:
+            return known
+        crd = self.store.get(("customresourcedefinitions", "", f"{plural}.{api_version.split('/')[0]}"))
+        if crd and "/" in api_version and _established(crd):
+            spec = crd["spec"]
+            if any(v.get("name") == api_version.split("/")[1] and v.get("served") for v in spec.get("versions", [])):
+                return (api_version, spec["names"]["kind"], spec.get("scope") == "Namespaced")
+        return None
+
+    def route(self, method: str, path: str) -> tuple[str, str, str | None, str | None, str] | None:
+        """(verb, plural, namespace, name, apiVersion) when the path is an add-on kind, else None."""
+        match = _ADDON_ROUTE.match(path)
+        if not match:
+            return None
+        parts = match.groupdict()
+        api_version = parts["core"] or f"{parts['group']}/{parts['version']}"
+        plural, namespace, name = parts["plural"], parts["namespace"], parts["name"]
+        if api_version == "v1" and plural not in ADDON_KINDS:
+            return None  # nodes, pods and serviceaccounts stay with the routes above
+        if api_version == "v1" and plural == "namespaces" and namespace:
+            return None
+        kind = self._kind(api_version, plural)
+        if kind is None or kind[2] != bool(namespace):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        verb = {"GET": "get" if name else "list", "POST": "create", "PATCH": "patch"}[method]
+        if (verb == "create" and name) or (verb == "patch" and not name) or verb == "list":
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        return verb, plural, namespace, name, api_version
+
+    def serve(self, verb: str, plural: str, namespace: str | None, name: str | None, api_version: str,
+              body: Any, content_type: str) -> dict:
+        if verb == "get":
+            return self.get(plural, namespace, name or "")
+        if not isinstance(body, dict):
+            raise bad_request("the request body must be an object")
+        if body.get("apiVersion") not in (None, api_version):
+            raise bad_request(f"the API version in the data ({body.get('apiVersion')}) does not match the expected "
+                              f"API version ({api_version})")
+        if verb == "create":
+            return self.create(plural, namespace, body)
+        if content_type.split(";")[0].strip() != MERGE_PATCH:
+            raise ApiError(415, "UnsupportedMediaType", f"this API fake accepts {MERGE_PATCH} on {plural}")
+        return self.patch(plural, namespace, name or "", body)
+
+    # --- the API -----------------------------------------------------------------------------
+    def _api_version(self, plural: str, given: str | None) -> str:
+        return ADDON_KINDS[plural][0] if plural in ADDON_KINDS else str(given)
+
+    def create(self, plural: str, namespace: str | None, body: dict) -> dict:
+        with self.fake._lock:
+            obj = copy.deepcopy(body)
+            api_version = self._api_version(plural, obj.get("apiVersion"))
+            kind = ADDON_KINDS[plural][1] if plural in ADDON_KINDS else obj.get("kind")
+            meta = obj.setdefault("metadata", {})
+            name = meta.get("name", "")
+            if not name:
+                raise ApiError(422, "Invalid", f"{kind}.{api_version.split('/')[0]} \"\" is invalid: metadata.name: "
+                               "Required value: name or generateName is required", {"kind": plural})
+            if namespace:
+                if meta.get("namespace") not in (None, namespace):
+                    raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                if ("namespaces", "", namespace) not in self.store:
+                    raise not_found("namespaces", namespace)
+                meta["namespace"] = namespace
+            key = (plural, namespace or "", name)
+            if key in self.store:
+                raise ApiError(409, "AlreadyExists", f'{plural} "{name}" already exists', _details(plural, name))
+            obj.update(apiVersion=api_version, kind=kind)
+            meta.update(uid=str(uuid.uuid4()), resourceVersion=self.fake._next_version(), creationTimestamp=_now())
+            _addon_defaults(plural, obj)
+            self.store[key] = obj
+            return copy.deepcopy(obj)
+
+    def get(self, plural: str, namespace: str | None, name: str) -> dict:
+        with self.fake._lock:
+            obj = self.store.get((plural, namespace or "", name))
+            if obj is None:
+                raise not_found(plural, name)
+            return copy.deepcopy(obj)
+
+    def patch(self, plural: str, namespace: str | None, name: str, patch: dict) -> dict:
+        with self.fake._lock:
+            current = self.store.get((plural, namespace or "", name))
+            if current is None:
+                raise not_found(plural, name)
+            patched = merge_patch(current, patch)
+            sent_version = patched.get("metadata", {}).get("resourceVersion")
+            if sent_version != current["metadata"]["resourceVersion"]:
+                raise conflict(plural, name)
+            for field in ("name", "namespace", "uid", "creationTimestamp"):
+                if patched.get("metadata", {}).get(field) != current["metadata"].get(field):
+                    raise ApiError(422, "Invalid", f'{current["kind"]} "{name}" is invalid: metadata.{field}: Invalid '
+                                   "value: field is immutable", {"name": name, "kind": plural})
+            if plural == "storageclasses":
+                changed = [f for f in _STORAGECLASS_IMMUTABLE if patched.get(f) != current.get(f)]
+                if changed:
+                    raise ApiError(422, "Invalid", f'StorageClass.storage.k8s.io "{name}" is invalid: '
+                                   + ", ".join(f"{f}: Forbidden: updates to {f} are forbidden." for f in changed),
+                                   {"name": name, "kind": "StorageClass"})
+            _addon_defaults(plural, patched)
+            if patched != current:
+                patched["metadata"]["resourceVersion"] = self.fake._next_version()
+                self.store[(plural, namespace or "", name)] = patched
+            return copy.deepcopy(patched)
+
+    # --- seeding from a test -------------------------------------------------------------------
+    def add_crd(self, group: str, plural: str, kind: str, version: str = "v1alpha1", established: bool = True) -> dict:
+        """A CustomResourceDefinition as a chart installs it; the server marks it Established shortly after."""
+        crd = self.create("customresourcedefinitions", None, {
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": "Namespaced",
+                     "names": {"plural": plural, "kind": kind, "singular": kind.lower(), "listKind": f"{kind}List"},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object",
+                                                                  "x-kubernetes-preserve-unknown-fields": True}}}]}})
+        if established:
+            self.establish(crd["metadata"]["name"])
+        return crd
+
+    def establish(self, name: str) -> None:
+        with self.fake._lock:
+            crd = self.store[("customresourcedefinitions", "", name)]
+            crd["status"] = {"conditions": [{"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
+                                            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}]}
+            crd["metadata"]["resourceVersion"] = self.fake._next_version()
+
+    def all(self, plural: str) -> dict[tuple[str, str], dict]:
+        """{(namespace, name): object} of one kind, for assertions."""
+        with self.fake._lock:
+            return {(ns, name): copy.deepcopy(obj) for (p, ns, name), obj in self.store.items() if p == plural}
+
+
+def _established(crd: dict) -> bool:
+    return any(c.get("type") == "Established" and c.get("status") == "True"
+               for c in (crd.get("status") or {}).get("conditions") or [])
+
+
+def _addon_defaults(plural: str, obj: dict) -> None:
+    """What the server's defaulting adds to the kinds above."""
+    if plural == "namespaces":
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {"phase": "Active"})
+    elif plural == "storageclasses":
+        obj.setdefault("reclaimPolicy", "Delete")
+        obj.setdefault("volumeBindingMode", "Immediate")
+    elif plural == "networkpolicies":
+        spec = obj.setdefault("spec", {})
+        for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+            for port in rule.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+        if not spec.get("policyTypes"):
+            spec["policyTypes"] = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
 
 
 if __name__ == "__main__":

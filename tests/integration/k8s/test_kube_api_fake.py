@@ -265,3 +265,49 @@ def test_counters_and_injected_conflict(kube):
     assert call(kube, "PATCH", "/api/v1/nodes/api-auth-0", patch, kube_api.MERGE_PATCH)[0] == 200
     call(kube, "GET", "/api/v1/nodes")
     assert (kube.count("get"), kube.count("patch"), kube.count("list")) == (1, 2, 1)
+
+
+# --- add-on kinds (cluster_addons) ----------------------------------------------------------------
+MERGE = "application/merge-patch+json"
+
+
+def test_namespaced_addon_object_needs_its_namespace_and_namespace_gets_server_defaults(kube):
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"pods": "10"}}}
+    code, body = call(kube, "POST", "/api/v1/namespaces/order/resourcequotas", quota)
+    assert (code, body["reason"], body["message"]) == (404, "NotFound", 'namespaces "order" not found')
+    code, namespace = call(kube, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "order"}})
+    assert code == 201 and namespace["metadata"]["labels"] == {"kubernetes.io/metadata.name": "order"}
+    assert namespace["spec"] == {"finalizers": ["kubernetes"]} and namespace["status"] == {"phase": "Active"}
+    code, created = call(kube, "POST", "/api/v1/namespaces/order/resourcequotas", quota)
+    assert code == 201 and created["metadata"]["namespace"] == "order"
+    assert call(kube, "POST", "/api/v1/namespaces/order/resourcequotas", quota)[0] == 409
+
+
+def test_storageclass_defaults_and_immutable_fields(kube):
+    gp3 = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com",
+           "parameters": {"type": "gp3"}}
+    code, created = call(kube, "POST", "/apis/storage.k8s.io/v1/storageclasses", gp3)
+    assert code == 201 and (created["reclaimPolicy"], created["volumeBindingMode"]) == ("Delete", "Immediate")
+    code, body = call(kube, "PATCH", "/apis/storage.k8s.io/v1/storageclasses/gp3", {"parameters": {"type": "gp2"}}, MERGE)
+    assert code == 422 and "parameters: Forbidden: updates to parameters are forbidden." in body["message"]
+    version = created["metadata"]["resourceVersion"]
+    code, patched = call(kube, "PATCH", "/apis/storage.k8s.io/v1/storageclasses/gp3",
+                         {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}, MERGE)
+    assert code == 200 and patched["metadata"]["resourceVersion"] != version
+    code, same = call(kube, "PATCH", "/apis/storage.k8s.io/v1/storageclasses/gp3",
+                      {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}, MERGE)
+    assert same["metadata"]["resourceVersion"] == patched["metadata"]["resourceVersion"]  # no-op keeps the version
+
+
+def test_custom_resource_is_served_only_while_its_crd_is_established(kube):
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "root"}, "spec": {}}
+    path = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
+    call(kube, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}})
+    code, body = call(kube, "POST", path, app)
+    assert (code, body["message"]) == (404, "the server could not find the requested resource")
+    kube.objects.add_crd("argoproj.io", "applications", "Application", established=False)
+    assert call(kube, "POST", path, app)[0] == 404
+    kube.objects.establish("applications.argoproj.io")
+    code, created = call(kube, "POST", path, app)
+    assert code == 201 and created["kind"] == "Application" and created["metadata"]["namespace"] == "argocd"
+    assert call(kube, "GET", path + "/root")[1]["metadata"]["uid"] == created["metadata"]["uid"]

@@ -226,3 +226,30 @@ def test_etcd_bucket_goes_with_every_version_and_a_foreign_same_prefix_bucket_st
     again = Teardown(aws, "ecoeco", poll=0)
     again.run()
     assert again.log == []
+def test_load_balancer_controller_leftovers_and_its_iam_go_before_the_vpc(aws):
+    """What the AWS Load Balancer Controller leaves (an ALB, a target group and a security group tagged
+    elbv2.k8s.aws/cluster, its IRSA role holding our managed policy, a second policy version from an upgrade)
+    is deleted; another platform's policy stays."""
+    vpc = build(aws.ec2, "courm", "10.10.0.0/16")["vpc"]
+    subnets = [s["SubnetId"] for s in aws.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    controller_tag = [{"Key": "elbv2.k8s.aws/cluster", "Value": "courm"}]
+    aws.ec2.create_security_group(GroupName="k8s-traffic-courm-1a2b3c", Description="[k8s] Shared Backend SecurityGroup", VpcId=vpc,
+                                  TagSpecifications=[{"ResourceType": "security-group", "Tags": controller_tag}])
+    aws.elbv2.create_load_balancer(Name="k8s-order-courm-0123456789", Subnets=subnets, Tags=controller_tag)
+    aws.elbv2.create_target_group(Name="k8s-order-order-0123456789", Protocol="HTTP", Port=8080, VpcId=vpc, Tags=controller_tag)
+    tag = [{"Key": "msa:platform", "Value": "courm"}]
+    arn = aws.iam.create_policy(PolicyName="courm-aws-load-balancer-controller", PolicyDocument=POLICY, Tags=tag)["Policy"]["Arn"]
+    aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=POLICY, SetAsDefault=True)
+    aws.iam.create_role(RoleName="courm-aws-load-balancer-controller", AssumeRolePolicyDocument="{}", Tags=tag)
+    aws.iam.attach_role_policy(RoleName="courm-aws-load-balancer-controller", PolicyArn=arn)
+    other = aws.iam.create_policy(PolicyName="ecoeco-aws-load-balancer-controller", PolicyDocument=POLICY,
+                                  Tags=[{"Key": "msa:platform", "Value": "ecoeco"}])["Policy"]["Arn"]
+    found = summary(Teardown(aws, "courm").find())
+    assert found["iam_policies"] == [f"IAM policy {arn}"]
+    teardown = Teardown(aws, "courm", poll=0)
+    teardown.run()
+    assert [p["Arn"] for p in aws.iam.list_policies(Scope="Local")["Policies"]] == [other]
+    assert aws.iam.list_roles()["Roles"] == []
+    assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == [] and aws.elbv2.describe_target_groups()["TargetGroups"] == []
+    assert aws.ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
+    assert teardown.sweep() == []

@@ -44,8 +44,9 @@ BASE = {
                                      "subnet_id": "subnet-1", "security_group_ids": ["sg-1"]}],
                       "region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
     "topology": {"topology": yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))["platform"]},
+    "k8s_objects": {"objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "order"}}]},
 }
-KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement")
+KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement", "k8s_objects")
 
 
 class _Captured(Exception):
@@ -152,6 +153,9 @@ NESTED = [
     ("aws_instances", {"instances": [dict(BASE["aws_instances"]["instances"][0], hop_limit=0)]}, "instances[0].hop_limit"),
     ("aws_instances", {"instances": [dict(BASE["aws_instances"]["instances"][0], volume_size=0)]}, "instances[0].volume_size"),
     ("aws_instances", {"wait_timeout": 0}, "wait_timeout"),
+    ("k8s_objects", {"objects": [{"apiVersion": "v1", "kind": "Namespace"}]}, "objects[0].metadata.name"),
+    ("k8s_objects", {"patch_only": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}]}, "patch_only[0]"),
+    ("k8s_objects", {"crd_timeout": 3601}, "crd_timeout"),
 ]
 
 
