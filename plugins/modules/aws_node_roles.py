@@ -41,9 +41,17 @@ options:
         elements: str
         default: []
       inline_policies:
-        description: Inline policy name -> document, exactly.
+        description:
+          - Inline policy name -> document, exactly, except the names in O(roles[].other_inline_policies).
         type: dict
         default: {}
+      other_inline_policies:
+        description:
+          - Names of inline policies another layer puts on this role (e.g. the add-ons layer's controller
+            policies on the kubeadm node role): left as they are, never deleted here.
+        type: list
+        elements: str
+        default: []
       tags:
         description: Tags of the role and of its instance profile, exactly.
         type: dict
@@ -130,12 +138,13 @@ def main():
         dict(roles=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True), description=dict(type="str", default=""),
             assume_role_policy=dict(type="dict", required=True), managed_policies=dict(type="list", elements="str", default=[]),
-            inline_policies=dict(type="dict", default={}), tags=dict(type="dict", default={}),
+            inline_policies=dict(type="dict", default={}), other_inline_policies=dict(type="list", elements="str", default=[]),
+            tags=dict(type="dict", default={}),
             instance_profile=dict(type="bool", default=True)))),
         rules=dict(region=problem_of(region_problem), endpoint_url=url),
         supports_check_mode=True,
     )
-    defaults = dict(description="", managed_policies=[], inline_policies={}, tags={}, instance_profile=True)
+    defaults = dict(description="", managed_policies=[], inline_policies={}, other_inline_policies=[], tags={}, instance_profile=True)
     wanted = [dict(defaults, **{k: v for k, v in role.items() if v is not None}) for role in module.params["roles"]]
     found = problems(wanted)
     if found:

@@ -77,7 +77,9 @@ def role_changes(want: Dict[str, Any], have: Optional[Dict[str, Any]], profile: 
     for policy, doc in sorted(want["inline_policies"].items()):
         if policy not in inline or not same_document(inline[policy], doc):
             out.append(("put_role_policy", {"RoleName": name, "PolicyName": policy, "PolicyDocument": json.dumps(doc)}))
-    out += [("delete_role_policy", {"RoleName": name, "PolicyName": policy}) for policy in sorted(inline) if policy not in want["inline_policies"]]
+    others = set(want.get("other_inline_policies") or [])
+    out += [("delete_role_policy", {"RoleName": name, "PolicyName": policy}) for policy in sorted(inline)
+            if policy not in want["inline_policies"] and policy not in others]
     if want.get("instance_profile", True):
         out += profile_changes(name, want["tags"], profile)
     return out

@@ -85,3 +85,14 @@ def test_policy_documents_compare_as_data():
     assert same_document(json.dumps(READ), READ)
     assert same_document("%7B%22a%22%3A%201%7D", {"a": 1})
     assert not same_document(READ, TRUST)
+
+
+def test_inline_policies_of_another_layer_stay_and_unknown_ones_go():
+    """The add-ons layer's controller policies on the kubeadm node role are not drift; anything else unknown is."""
+    want = dict(wanted("arn:aws:iam::aws:policy/X")[0], other_inline_policies=["aws-load-balancer-controller"])
+    have = {"AssumeRolePolicyDocument": TRUST, "AttachedManagedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/X"}],
+            "Tags": [{"Key": "msa:platform", "Value": "eco"}],
+            "RolePolicyList": [{"PolicyName": name, "PolicyDocument": READ}
+                               for name in ("cloud-provider-aws", "aws-load-balancer-controller", "hand-made")]}
+    changes = role_changes(dict(want, instance_profile=False), have, None)
+    assert changes == [("delete_role_policy", {"RoleName": "eco-node", "PolicyName": "hand-made"})]
