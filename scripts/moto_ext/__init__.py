@@ -9,12 +9,15 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 - ec2_launch_templates: a launch template's own tags stay out of its LaunchTemplateData.
 - eks: what moto 5.2.5 lacks or gets wrong for EKS (README, "Emulator extensions").
 - iam_oidc: adding and removing client IDs of an OpenID Connect provider.
+- rds: DescribeDBParameterGroups by name (managed PostgreSQL).
+- elasticache: replication groups as ElastiCache keeps them (managed Redis).
 """
 from __future__ import annotations
 
-from . import ec2_launch_templates, ec2_metadata, ec2_rules, eks, iam_oidc
+from . import ec2_launch_templates, ec2_metadata, ec2_rules, eks, elasticache, iam_oidc, rds
 
 FIXES = (ec2_rules, ec2_metadata, ec2_launch_templates, eks, iam_oidc)
+FIXES += (rds, elasticache)
 
 
 def apply_all() -> None:
