@@ -36,6 +36,10 @@ BASE = {
     "k8s_placement": {},
     "aws_teardown": {"platform": "eco", "confirm": "eco", "region": "us-east-1", "access_key": "AKIDEXAMPLE",
                      "secret_key": "dummy-secret"},
+    "elasticache_replication_group": {"replication_group_id": "eco-redis", "node_type": "cache.t4g.small", "region": "us-east-1",
+                                      "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
+    "rds_postgresql": {"identifier": "eco-postgresql", "instance_class": "db.t4g.medium", "region": "us-east-1",
+                       "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
     "topology": {"topology": yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))["platform"]},
 }
 KUBERNETES = ("k8s_node_labels", "k8s_node_taints", "k8s_placement")
@@ -209,6 +213,6 @@ def test_bad_values_inside_options_are_named(run, name, args, field):
 @pytest.mark.parametrize("name", list(BASE))
 def test_the_base_arguments_are_valid(run, name, request):
     """The cases above fail because of their one bad value, not because the base is wrong."""
-    endpoint = request.getfixturevalue("aws") if name == "aws_teardown" else None
+    endpoint = request.getfixturevalue("aws") if name in ("aws_teardown", "elasticache_replication_group", "rds_postgresql") else None
     result = run(name, {"_ansible_check_mode": True}, endpoint)
     assert not result.get("failed"), result["msg"]
