@@ -10,7 +10,7 @@ short_description: An Amazon RDS for PostgreSQL primary and its read replicas, a
 version_added: "0.3.0"
 description:
   - Creates or converges an encrypted RDS PostgreSQL primary (Multi-AZ optional) and the read replicas
-    O(read_replicas) names, in one task: missing replicas are created, unlisted replicas of the primary
+    O(read_replicas) names, in one task - missing replicas are created, unlisted replicas of the primary
     deleted, settings converged in place with C(ModifyDBInstance) (applied immediately).
   - The master password is kept by RDS in Secrets Manager (C(ManageMasterUserPassword)) unless
     O(manage_master_password=false), then it is O(master_password) from the user's secret source.
