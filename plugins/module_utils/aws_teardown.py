@@ -21,6 +21,7 @@ AWSRetry. `call()` passes aws_retry=True when the client is wrapped by AWSRetry.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
@@ -33,7 +34,8 @@ except ImportError:  # the module reports a missing botocore through AnsibleAWSM
 TAG = "msa:platform"
 ORDER = (
     "eks_addons", "eks_nodegroups", "eks_access_entries", "oidc_providers", "eks_clusters", "launch_templates",
-    "load_balancers", "classic_load_balancers", "target_groups", "instances",
+    "load_balancers", "classic_load_balancers", "target_groups", "instances", *("rds_replicas", "rds_instances", "elasticache_groups"),
+    *("rds_subnet_groups", "rds_parameter_groups", "elasticache_subnet_groups"),
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
     "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles", "iam_policies",
     "etcd_buckets",
@@ -47,8 +49,13 @@ KIND_LABELS = {
     "security_groups": "security group", "vpcs": "VPC", "volumes": "volume", "key_pairs": "key pair",
     "instance_profiles": "instance profile", "iam_roles": "IAM role", "iam_policies": "IAM policy",
     "etcd_buckets": "etcd snapshot bucket",
+    "rds_replicas": "RDS read replica", "rds_instances": "RDS instance", "elasticache_groups": "ElastiCache replication group",
+    "rds_subnet_groups": "RDS subnet group", "rds_parameter_groups": "RDS parameter group",
+    "elasticache_subnet_groups": "ElastiCache subnet group",
 }
 _GONE_INSTANCE = ("terminated",)
+# Final snapshots teardown takes of RDS primaries / ElastiCache groups (<id>-final-<UTC stamp>) are data, kept on purpose.
+FINAL_SNAPSHOT = re.compile(r"arn:aws[a-z-]*:(rds|elasticache):[a-z0-9-]+:[0-9]{12}:snapshot:[a-z0-9-]+-final-[0-9]{14}")
 _GONE_NAT = ("deleted", "failed")
 
 
@@ -65,6 +72,8 @@ class Clients:
     eks: Any = None
     tagging: Any = None
     s3: Any = None
+    rds: Any = None
+    elasticache: Any = None
     retrying: bool = False   # clients are amazon.aws RetryingBotoClientWrapper: pass aws_retry=True
 
 
@@ -116,6 +125,11 @@ class Teardown:
     sleep: Callable[[float], None] = time.sleep
     log: List[str] = field(default_factory=list)
     _terminated: set = field(default_factory=set)   # instances this run terminated (and waited for), and their volumes
+    # Managed data: delete RDS instances with deletion protection on (else refuse), and take final snapshots.
+    delete_protected: bool = False
+    rds_final_snapshot: bool = True
+    elasticache_final_snapshot: bool = True
+    snapshots: List[str] = field(default_factory=list)
 
     # ---------------------------------------------------------------- discovery (read only)
     def _ec2(self, operation: str, key: str, **params) -> List[Dict[str, Any]]:
@@ -145,6 +159,7 @@ class Teardown:
             out[kind].append({"id": rid, "label": label(KIND_LABELS[kind], rid, resource), **extra})
 
         self._find_eks(add)
+        self._find_managed_data(add, vpcs)
         elbv2, elb = self.clients.elbv2, self.clients.elb
         for lb in self._elb_in_vpcs(elbv2, "describe_load_balancers", "LoadBalancers", "VpcId", vpcs):
             add("load_balancers", lb["LoadBalancerArn"], name=lb["LoadBalancerName"])
@@ -342,8 +357,10 @@ class Teardown:
 
     def _run_once(self) -> Dict[str, List[Dict[str, Any]]]:
         found = self.find()
+        self._refuse_protected(found)   # before anything is deleted
         ec2 = self.clients.ec2
         self._delete_eks(found)
+        self._delete_managed_data(found)
         for item in found["load_balancers"]:
             self._ignore_missing(self.clients.elbv2, "delete_load_balancer", LoadBalancerArn=item["id"])
         for item in found["classic_load_balancers"]:
@@ -552,6 +569,101 @@ class Teardown:
                 raise TeardownError(f"timed out after {self.wait_timeout:.0f}s waiting for {what}: still there: {', '.join(left)}")
             self.sleep(self.poll)
 
+    # ---------------------------------------------------------------- managed data (RDS, ElastiCache)
+    def _find_managed_data(self, add: Callable[..., None], vpcs: List[str]) -> None:
+        """RDS instances (replicas apart: they go first) and parameter groups tagged for the platform, ElastiCache
+        replication groups tagged for it, and the RDS / ElastiCache subnet groups inside its VPCs."""
+        rds, cache = self.clients.rds, self.clients.elasticache
+        if rds is None and cache is None:
+            return
+        # Subnet groups are untagged by some tools: theirs when they sit in the platform's VPCs or subnets.
+        subnets = {sub["SubnetId"] for sub in ours(self._ec2("describe_subnets", "Subnets", Filters=[tag_filter(self.platform)]), self.platform)}
+
+        def in_platform(group: Dict[str, Any]) -> bool:
+            return group.get("VpcId") in vpcs or any(sub.get("SubnetIdentifier") in subnets for sub in group.get("Subnets") or [])
+
+        if rds is not None:
+            for db in ours(pages(self.clients, rds, "describe_db_instances", "DBInstances", token="Marker"), self.platform):
+                kind = "rds_replicas" if db.get("ReadReplicaSourceDBInstanceIdentifier") else "rds_instances"
+                add(kind, db["DBInstanceIdentifier"], db, protected=bool(db.get("DeletionProtection")), status=db.get("DBInstanceStatus"))
+            for group in pages(self.clients, rds, "describe_db_subnet_groups", "DBSubnetGroups", token="Marker"):
+                if in_platform(group):
+                    add("rds_subnet_groups", group["DBSubnetGroupName"])
+            for group in pages(self.clients, rds, "describe_db_parameter_groups", "DBParameterGroups", token="Marker"):
+                if not group["DBParameterGroupName"].startswith("default.") and self._rds_tagged(group["DBParameterGroupArn"]):
+                    add("rds_parameter_groups", group["DBParameterGroupName"])
+        if cache is not None:
+            for group in pages(self.clients, cache, "describe_replication_groups", "ReplicationGroups", token="Marker"):
+                tags = call(self.clients, cache, "list_tags_for_resource", ResourceName=group["ARN"]).get("TagList", [])
+                if {t["Key"]: t["Value"] for t in tags}.get(TAG) == self.platform:
+                    add("elasticache_groups", group["ReplicationGroupId"], status=group.get("Status"))
+            for group in pages(self.clients, cache, "describe_cache_subnet_groups", "CacheSubnetGroups", token="Marker"):
+                if in_platform(group):
+                    add("elasticache_subnet_groups", group["CacheSubnetGroupName"])
+
+    def _refuse_protected(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
+        protected = [item["id"] for item in found["rds_replicas"] + found["rds_instances"] if item.get("protected")]
+        if protected and not self.delete_protected:
+            raise TeardownError(f"RDS deletion protection is on for {', '.join(protected)}: nothing was deleted. To delete them "
+                                "anyway, re-run with -e teardown_delete_protected=true (protection is turned off first"
+                                + (", and the primary gets a final snapshot)" if self.rds_final_snapshot else ")"))
+
+    def _rds_tagged(self, arn: str) -> bool:
+        tags = call(self.clients, self.clients.rds, "list_tags_for_resource", ResourceName=arn).get("TagList", [])
+        return {t["Key"]: t["Value"] for t in tags}.get(TAG) == self.platform
+
+    def _delete_managed_data(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
+        """Read replicas, then primaries (final snapshot as configured), then replication groups (final snapshot as
+        configured), then subnet and parameter groups. Deletion protection is honoured: refused, naming the
+        instances, unless delete_protected says to turn it off."""
+        rds, cache = self.clients.rds, self.clients.elasticache
+        databases = found["rds_replicas"] + found["rds_instances"]
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+        for item in databases:
+            if item.get("protected"):
+                self._ignore_missing(rds, "modify_db_instance", DBInstanceIdentifier=item["id"], DeletionProtection=False, ApplyImmediately=True)
+                self.log.append(f"modify_db_instance {item['id']} DeletionProtection=false")
+        for kind in ("rds_replicas", "rds_instances"):
+            for item in found[kind]:
+                if item.get("status") == "deleting":
+                    continue
+                request: Dict[str, Any] = {"DBInstanceIdentifier": item["id"], "SkipFinalSnapshot": True}
+                if kind == "rds_instances" and self.rds_final_snapshot:   # RDS takes no final snapshot of a read replica
+                    snapshot = f"{item['id']}-final-{stamp}"
+                    request = {"DBInstanceIdentifier": item["id"], "FinalDBSnapshotIdentifier": snapshot}
+                    self.snapshots.append(snapshot)
+                self._ignore_missing(rds, "delete_db_instance", **request)
+            self._wait(f"{KIND_LABELS[kind]}s to be deleted", lambda kind=kind: self._rds_left(found[kind]))
+        for item in found["elasticache_groups"]:
+            if item.get("status") == "deleting":
+                continue
+            request = {"ReplicationGroupId": item["id"]}
+            if self.elasticache_final_snapshot:
+                request["FinalSnapshotIdentifier"] = f"{item['id']}-final-{stamp}"
+                self.snapshots.append(request["FinalSnapshotIdentifier"])
+            self._ignore_missing(cache, "delete_replication_group", **request)
+        self._wait("ElastiCache replication groups to be deleted", lambda: self._cache_left(found["elasticache_groups"]))
+        for item in found["rds_subnet_groups"]:
+            self._ignore_missing(rds, "delete_db_subnet_group", DBSubnetGroupName=item["id"])
+        for item in found["rds_parameter_groups"]:
+            self._ignore_missing(rds, "delete_db_parameter_group", DBParameterGroupName=item["id"])
+        for item in found["elasticache_subnet_groups"]:
+            self._ignore_missing(cache, "delete_cache_subnet_group", CacheSubnetGroupName=item["id"])
+
+    def _rds_left(self, items: List[Dict[str, Any]]) -> List[str]:
+        left = []
+        for item in items:
+            if self._ignore_missing(self.clients.rds, "describe_db_instances", DBInstanceIdentifier=item["id"]):
+                left.append(item["id"])
+        return left
+
+    def _cache_left(self, items: List[Dict[str, Any]]) -> List[str]:
+        left = []
+        for item in items:
+            if self._ignore_missing(self.clients.elasticache, "describe_replication_groups", ReplicationGroupId=item["id"]):
+                left.append(item["id"])
+        return left
+
     # ---------------------------------------------------------------- the proof
     def sweep(self) -> List[str]:
         """Every resource still tagged for the platform (per-service describes, then the tagging API)."""
@@ -563,6 +675,8 @@ class Teardown:
             mappings = pages(self.clients, self.clients.tagging, "get_resources", "ResourceTagMappingList", token="PaginationToken",
                              TagFilters=[{"Key": TAG, "Values": [self.platform]}])
             for arn in sorted(m["ResourceARN"] for m in mappings):
+                if FINAL_SNAPSHOT.fullmatch(arn):
+                    continue   # a final snapshot the topology asked for (this run's are in `snapshots`): kept on purpose
                 rid = arn.rsplit("/", 1)[-1]
                 if rid not in known and not self._gone(arn, rid):
                     left.append(f"tagged resource {arn}")
@@ -586,6 +700,8 @@ _MISSING = {
     "TargetGroupNotFound", "NoSuchEntity", "ResourceNotFoundException", "AuthFailure.AddressNotFound",
     "InvalidAddress.NotFound", "InvalidAddressID.NotFound", "InvalidLaunchTemplateId.NotFound",
     "InvalidLaunchTemplateId.NotFoundException", "NoSuchBucket", "NoSuchTagSet",
+    "DBInstanceNotFound", "DBSubnetGroupNotFoundFault", "DBParameterGroupNotFound", "ReplicationGroupNotFoundFault",
+    "CacheSubnetGroupNotFoundFault",
 }
 
 

@@ -24,6 +24,7 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import (
     reserved_prefix,
     taint_key_reserved,
 )
+from ansible_collections.msa.platform.plugins.module_utils.topology_managed import check_managed
 from ansible_collections.msa.platform.plugins.module_utils.topology_net import (
     allocate,
     az_name_problem,
@@ -81,6 +82,7 @@ def build_plan(topology, az_names=None):
     ctx.check_network(az_names)
     ctx.check_pools(topology.get("pools"))
     check_services(data.get("services"), topology.get("services"), ctx.role_counts(), errors)
+    check_managed(data, topology, errors)
     ctx.check_cluster_cidrs()
     ctx.check_cluster_network()
     check_addons(ctx)

@@ -228,6 +228,43 @@ _STORAGE_FIELDS = (
                   item=_f("str", "StorageClass name."))),
 )
 
+# ---- managed data services (RDS PostgreSQL, ElastiCache): fields appended to services.postgresql / services.redis
+RDS_MAX_READ_REPLICAS = 15        # RDS for PostgreSQL: up to 15 read replicas per source instance
+ELASTICACHE_MAX_REPLICAS = 5      # ElastiCache (cluster mode disabled): up to 5 replicas per shard
+_PG_MANAGED_FIELDS = (
+    ("managed", _f("bool", "Run PostgreSQL on Amazon RDS instead of a postgresql pool (no pool of that role then).", False)),
+    ("instance_class", _f("str", "RDS instance class (managed only).", "db.t4g.medium", pattern=r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+",
+                          pattern_hint="an RDS instance class like db.t4g.medium")),
+    ("multi_az", _f("bool", "RDS Multi-AZ standby for the primary (managed only).", False)),
+    ("read_replicas", _f("int", "RDS read replicas of the primary (managed only).", 0, minimum=0, maximum=RDS_MAX_READ_REPLICAS)),
+    ("storage_gb", _f("int", "Allocated gp3 storage in GiB, encrypted (managed only).", 20, minimum=20, maximum=65536)),
+    ("max_storage_gb", _f("int", "Storage autoscaling ceiling in GiB, 0 = off (managed only).", 0, minimum=0, maximum=65536)),
+    ("backup_retention_days", _f("int", "Automated backups kept, days (managed only; read replicas need >= 1).", 7, minimum=0, maximum=35)),
+    ("master_username", _f("str", "Master user name (managed only).", "postgres", pattern=r"[a-z][a-z0-9_]{0,62}",
+                           pattern_hint="a lowercase letter, then lowercase letters, digits or '_'")),
+    ("master_password", _f("str", "Master password: 'managed' (RDS keeps it in Secrets Manager) or 'user' (the variable "
+                           "managed_data_postgresql_password, from the user's secret source) (managed only).", "managed", choices=("managed", "user"))),
+    ("deletion_protection", _f("bool", "RDS deletion protection; teardown refuses while it is on (managed only).", True)),
+    ("final_snapshot", _f("bool", "Take a final snapshot when teardown deletes the primary (managed only).", True)),
+)
+_REDIS_MANAGED_FIELDS = (
+    ("managed", _f("bool", "Run Redis/Valkey on an ElastiCache replication group instead of a redis pool (no pool of that role then).", False)),
+    ("engine", _f("str", "ElastiCache engine (managed only).", "valkey", choices=("valkey", "redis"))),
+    ("engine_version", _f("str", "ElastiCache engine version (managed only).", Dynamic("valkey: 8.0; redis: 7.1"),
+                          pattern=r"[0-9]+\.[0-9]+", pattern_hint="major.minor, quoted, e.g. \"8.0\"")),
+    ("node_type", _f("str", "ElastiCache node type (managed only).", "cache.t4g.small", pattern=r"cache\.[a-z][a-z0-9-]*\.[a-z0-9]+",
+                     pattern_hint="an ElastiCache node type like cache.t4g.small")),
+    ("replicas", _f("int", "Replicas of the primary (managed only).", 1, minimum=0, maximum=ELASTICACHE_MAX_REPLICAS)),
+    ("multi_az", _f("bool", "Multi-AZ with automatic failover (managed only; needs a replica).", True)),
+    ("snapshot_retention_days", _f("int", "Daily snapshots kept, days (managed only).", 1, minimum=0, maximum=35)),
+    ("final_snapshot", _f("bool", "Take a final snapshot when teardown deletes the replication group (managed only).", True)),
+)
+# Fields that only a self-managed (pool) deployment reads: an error next to managed: true.
+SELF_MANAGED_ONLY = {"postgresql": ("synchronous_replication",), "redis": ("maxmemory_mb", "maxmemory_policy", "sentinel")}
+MANAGED_ONLY = {"postgresql": tuple(k for k, _dummy in _PG_MANAGED_FIELDS if k != "managed"),
+                "redis": tuple(k for k, _dummy in _REDIS_MANAGED_FIELDS if k != "managed")}
+# ---- end of managed data services
+
 SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("name", _f("str", "Platform name; prefixes every AWS Name tag, node name and security group.", REQUIRED,
                 pattern=r"[a-z][a-z0-9-]{0,21}[a-z0-9]",
@@ -302,6 +339,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("max_connections", _f("int", "max_connections.", 100, minimum=10, maximum=10000)),
             ("synchronous_replication", _f("bool", "Synchronous commit to one replica (needs count >= 2).", False)),
             ("databases", _f("list", "Databases to create.", [], item=_DATABASE)),
+            *_PG_MANAGED_FIELDS,
         ))),
         ("redis", _f("dict", "Redis (first node primary, the others replicas).", {}, fields=(
             ("port", _port(6379, "Listen port.")),
@@ -316,6 +354,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                 ("master_name", _f("str", "Name of the monitored primary.", Dynamic("platform name"),
                                    pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", pattern_hint="letters, digits, '_', '.', '-'")),
             ))),
+            *_REDIS_MANAGED_FIELDS,
         ))),
         ("rabbitmq", _f("dict", "RabbitMQ (a cluster when count > 1).", {}, fields=(
             ("port", _port(5672, "AMQP port.")),

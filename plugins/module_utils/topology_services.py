@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.msa.platform.plugins.module_utils.topology_managed import add_managed, is_managed
 from ansible_collections.msa.platform.plugins.module_utils.topology_schema import (
     SERVICE_ROLES,
 )
@@ -66,7 +67,7 @@ def check_services(svc: dict, raw: dict, counts: dict, errors: list) -> None:
     """Semantic checks of `services`; `counts` maps a role to its node count (absent: no pool)."""
     raw = raw if isinstance(raw, dict) else {}
     for section in SERVICE_ROLES:
-        if section in raw and section not in counts:
+        if section in raw and section not in counts and not is_managed(raw, section):
             errors.append(f"services.{section}: no pool has role {section}, so these settings would do nothing; add a pool with role: {section} "
                           f"or remove services.{section}")
     if not isinstance(svc, dict):
@@ -213,4 +214,5 @@ def build_services(name: str, svc: dict, nodes_by_role: dict) -> dict:
         exporters.update((role, EXPORTER_PORTS[role]) for role in ("postgresql", "redis", "rabbitmq", "kafka") if role in nodes_by_role)
         mon.update(exporters=exporters, nodes=nodes_by_role["monitoring"])
         out["monitoring"] = mon
+    add_managed(name, svc, out)
     return out

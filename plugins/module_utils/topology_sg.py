@@ -160,6 +160,15 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
         if mon["grafana"]:
             rules += b.operator(mon["grafana_port"], "Grafana UI")
         b.add("monitoring", "Monitoring: Prometheus, Alertmanager, Grafana", rules)
+    # Managed data services (RDS, ElastiCache) have no pool: only application nodes and the monitoring node
+    # (its postgres_exporter / redis_exporter) reach them.
+    for section, what in (("postgresql", "RDS PostgreSQL"), ("redis", "ElastiCache")):
+        managed = services.get(section) or {}
+        if managed.get("managed") and section not in roles:
+            rules = [_rule("tcp", managed["port"], b.sg("app"), f"{what} from application nodes")] if app else []
+            if b.monitoring:
+                rules.append(_rule("tcp", managed["port"], b.sg("monitoring"), f"{what} from the monitoring node's exporter"))
+            b.add(section, f"{what}: application nodes and monitoring only", rules)
 
     per_role = {}
     for role in roles:

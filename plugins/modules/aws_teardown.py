@@ -46,6 +46,20 @@ options:
     description: botocore maximum attempts per call (1 to 50), unless O(aws_config) sets C(retries).
     type: int
     default: 10
+  delete_protected:
+    description:
+      - Delete RDS instances that have deletion protection on (turning it off first). Without it the teardown
+        refuses, naming them, before deleting anything.
+    type: bool
+    default: false
+  rds_final_snapshot:
+    description: Take a final snapshot of each RDS primary (read replicas have none); kept, listed in RV(snapshots).
+    type: bool
+    default: true
+  elasticache_final_snapshot:
+    description: Take a final snapshot of each ElastiCache replication group; kept, listed in RV(snapshots).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -96,6 +110,12 @@ left:
   type: list
   elements: str
   sample: []
+snapshots:
+  description: Final snapshots taken (RDS primaries, ElastiCache groups); the sweep does not count them as left over.
+  returned: success
+  type: list
+  elements: str
+  sample: ["courm-postgresql-final-20261202063000"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -111,7 +131,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
-            "s3": "s3"}
+            "s3": "s3", "rds": "rds", "elasticache": "elasticache"}
 RULES = dict(
     platform=problem_of(dns_label_problem),
     wait_timeout=int_range(1, 86400),
@@ -136,6 +156,9 @@ def main() -> None:
             wait_timeout=dict(type="int", default=900),
             retry_mode=dict(type="str", default="adaptive", choices=["standard", "adaptive", "legacy"]),
             retry_max_attempts=dict(type="int", default=10),
+            delete_protected=dict(type="bool", default=False),
+            rds_final_snapshot=dict(type="bool", default=True),
+            elasticache_final_snapshot=dict(type="bool", default=True),
         ),
         rules=RULES,
         supports_check_mode=True,
@@ -149,7 +172,9 @@ def main() -> None:
     module.params["aws_config"] = config
 
     try:
-        teardown = Teardown(clients(module), platform, wait_timeout=module.params["wait_timeout"])
+        teardown = Teardown(clients(module), platform, wait_timeout=module.params["wait_timeout"],
+                            delete_protected=module.params["delete_protected"], rds_final_snapshot=module.params["rds_final_snapshot"],
+                            elasticache_final_snapshot=module.params["elasticache_final_snapshot"])
     except (BotoCoreError, ClientError, ValueError, TypeError) as err:
         # botocore refuses a bad aws_config (retries, unknown keys) only when the client is made
         module.fail_json(msg=f"cannot create the AWS clients (check region, aws_config, retry_mode, retry_max_attempts): {err}")
@@ -163,7 +188,7 @@ def main() -> None:
         module.fail_json(msg=str(err), actions=teardown.log, left=[])
     except (BotoCoreError, ClientError) as err:
         module.fail_json_aws(err, msg=f"teardown of {platform} stopped after {len(teardown.log)} deletions", actions=teardown.log)
-    result = dict(changed=bool(teardown.log), resources=doomed, actions=teardown.log, left=left,
+    result = dict(changed=bool(teardown.log), resources=doomed, actions=teardown.log, left=left, snapshots=teardown.snapshots,
                   diff={"before": doomed, "after": {"left": left} if left else {}})
     if left:
         module.fail_json(msg=f"teardown of {platform} left {len(left)} tagged resources: " + "; ".join(left), **result)

@@ -26,6 +26,8 @@ EXAMPLES = {
 }
 # Client ports of the data services -> the groups allowed to reach them (besides the service's own nodes).
 DATA_PORTS = {5432: "postgresql", 6379: "redis", 5672: "rabbitmq", 9092: "kafka"}
+# Platforms whose PostgreSQL and Redis are managed (RDS, ElastiCache): the monitoring node's exporters are clients too.
+MANAGED = {"courm"}
 
 
 def name_of(resource: dict) -> str:
@@ -52,13 +54,14 @@ def assert_security_groups(platform: str, groups: list[dict], bastion: bool) -> 
             if port in DATA_PORTS:
                 own = f"{platform}-{DATA_PORTS[port]}"
                 assert group["GroupName"] == own and not cidrs, (group["GroupName"], perm)
-                assert sources <= {own, f"{platform}-app"}, (group["GroupName"], sources)
+                managed = {f"{platform}-monitoring"} if platform in MANAGED and DATA_PORTS[port] in ("postgresql", "redis") else set()
+                assert sources <= {own, f"{platform}-app"} | managed, (group["GroupName"], sources)
             if port in (9100, 9187, 9121, 9308, 15692):
                 assert sources == {f"{platform}-monitoring"} and not cidrs, (group["GroupName"], perm)
     names = {g["GroupName"]: g for g in groups}
     pg_sources = {by_id[p["GroupId"]] for perm in names[f"{platform}-postgresql"]["IpPermissions"] if perm.get("FromPort") == 5432
                   for p in perm["UserIdGroupPairs"]}
-    assert pg_sources == {f"{platform}-app", f"{platform}-postgresql"}
+    assert pg_sources == ({f"{platform}-app", f"{platform}-monitoring"} if platform in MANAGED else {f"{platform}-app", f"{platform}-postgresql"})
     lb = names[f"{platform}-lb"]["IpPermissions"]
     assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in lb) == [(80, WORLD), (443, WORLD)]
 

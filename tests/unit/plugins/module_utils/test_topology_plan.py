@@ -77,8 +77,9 @@ def test_courm_is_eks_with_node_groups_replica_and_kraft_kafka():
     assert plan["groups"]["k8s_cluster"] == []          # EKS names node-group instances itself
     assert {s["tier"] for s in plan["network"]["subnets"]} == {"public", "app", "data", "mgmt", "mq"}
     assert len(plan["network"]["subnets"]) == 5 * 3
-    pg = plan["services"]["postgresql"]
-    assert pg["primary"] == "courm-postgresql-1" and pg["replicas"] == 1
+    pg, redis = plan["services"]["postgresql"], plan["services"]["redis"]
+    assert pg["managed"] and pg["identifier"] == "courm-postgresql" and pg["replica_identifiers"] == ["courm-postgresql-replica-1"]
+    assert redis["managed"] and redis["replicas"] == 1 and redis["multi_az"]   # RDS + ElastiCache, as the courm seed runs them
     kafka = plan["services"]["kafka"]
     assert kafka["nodes"] == kafka["controller_nodes"] == [f"courm-kafka-{i}" for i in (1, 2, 3)]
     assert {n["az"] for n in plan["nodes"] if n["role"] == "kafka"} == set(plan["network"]["azs"])

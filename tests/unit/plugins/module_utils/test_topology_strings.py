@@ -73,8 +73,11 @@ def _eks_only(modes) -> bool:
     return any(m and "kubeadm" not in m for m in modes)
 
 
-def _base(modes):
-    return full_eks() if _eks_only(modes) else full_kubeadm()
+def _base(modes, segments=()):
+    """full_eks() for eks-only fields and for fields only it sets (the managed data services), else full_kubeadm()."""
+    if _eks_only(modes) or (segments and not _locate(full_kubeadm(), segments)):
+        return full_eks()
+    return full_kubeadm()
 
 
 def _at(path: str, errors: list) -> list:
@@ -108,12 +111,12 @@ def test_full_topologies_are_valid():
 
 @pytest.mark.parametrize(("segments", "field", "modes"), STRINGS, ids=_ids(STRINGS))
 def test_full_topologies_cover_every_string_field(segments, field, modes):
-    assert _locate(_base(modes), segments), f"give {'.'.join(segments)} a value in topology_cases.full_{'eks' if _eks_only(modes) else 'kubeadm'}()"
+    assert _locate(_base(modes, segments), segments), f"give {'.'.join(segments)} a value in topology_cases.full_{'eks' if _eks_only(modes) else 'kubeadm'}()"
 
 
 @pytest.mark.parametrize(("segments", "field", "modes"), STRINGS, ids=_ids(STRINGS))
 def test_trailing_newline_is_rejected_at_the_field(segments, field, modes):
-    topology = _base(modes)
+    topology = _base(modes, segments)
     container, key, path = _locate(topology, segments)
     assert isinstance(container[key], str)
     container[key] += "\n"
@@ -123,7 +126,7 @@ def test_trailing_newline_is_rejected_at_the_field(segments, field, modes):
 
 @pytest.mark.parametrize(("segments", "field", "modes"), STRINGS, ids=_ids(STRINGS))
 def test_empty_string_is_an_error_naming_the_field_unless_allowed(segments, field, modes):
-    topology = _base(modes)
+    topology = _base(modes, segments)
     container, key, path = _locate(topology, segments)
     container[key] = ""
     errors = validate(topology)
@@ -135,7 +138,7 @@ def test_empty_string_is_an_error_naming_the_field_unless_allowed(segments, fiel
 
 @pytest.mark.parametrize(("segments", "modes"), MAPS, ids=[".".join(m[0]) for m in MAPS])
 def test_map_keys_with_a_trailing_newline_are_rejected(segments, modes):
-    topology = _base(modes)
+    topology = _base(modes, segments)
     container, key, path = _locate(topology, segments)
     bad = "team\n"
     container[key] = dict(copy.deepcopy(container[key]), **{bad: "x"})

@@ -122,4 +122,10 @@ def full_eks() -> dict:
             {"name": "general", "role": "worker", "count": 2, "capacity_type": "SPOT", "ami_type": "AL2023_x86_64_STANDARD"},
             {"name": "orders", "role": "api", "count": 2, "max_size": 4},
         ],
+        # managed data services: every string field of the managed settings
+        "services": {
+            "postgresql": {"managed": True, "instance_class": "db.r7g.large", "master_username": "shop_admin", "master_password": "user",
+                           "databases": [{"name": "orders", "owner": "orders_app"}]},
+            "redis": {"managed": True, "engine": "redis", "engine_version": "7.1", "node_type": "cache.r7g.large"},
+        },
     }

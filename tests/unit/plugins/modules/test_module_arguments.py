@@ -43,6 +43,10 @@ BASE = {
     "aws_instances": {"instances": [{"name": "eco-a-1", "image_id": "ami-1", "root_device_name": "/dev/sda1", "instance_type": "t3.small",
                                      "subnet_id": "subnet-1", "security_group_ids": ["sg-1"]}],
                       "region": "us-east-1", "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
+    "elasticache_replication_group": {"replication_group_id": "eco-redis", "node_type": "cache.t4g.small", "region": "us-east-1",
+                                      "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
+    "rds_postgresql": {"identifier": "eco-postgresql", "instance_class": "db.t4g.medium", "region": "us-east-1",
+                       "access_key": "AKIDEXAMPLE", "secret_key": "dummy-secret"},
     "topology": {"topology": yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))["platform"]},
     "k8s_objects": {"objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "order"}}]},
 }
@@ -238,6 +242,7 @@ def test_bad_values_inside_options_are_named(run, name, args, field):
 @pytest.mark.parametrize("name", list(BASE))
 def test_the_base_arguments_are_valid(run, name, request):
     """The cases above fail because of their one bad value, not because the base is wrong."""
-    endpoint = request.getfixturevalue("aws") if name in ("aws_teardown", "aws_network_state", "aws_node_roles") else None
+    endpoint = request.getfixturevalue("aws") if name in ("aws_teardown", "aws_network_state", "aws_node_roles",
+                                                            "elasticache_replication_group", "rds_postgresql") else None
     result = run(name, {"_ansible_check_mode": True}, endpoint)
     assert not result.get("failed"), result["msg"]
