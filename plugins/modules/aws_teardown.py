@@ -108,7 +108,8 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi"}
+SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
+            "ecr": "ecr", "s3": "s3"}
 RULES = dict(
     platform=problem_of(dns_label_problem),
     wait_timeout=int_range(1, 86400),

@@ -69,7 +69,8 @@ def full_kubeadm() -> dict:
         "kubernetes": {"mode": "kubeadm", "version": "1.37", "cni": "calico", "pod_cidr": "192.168.0.0/16", "service_cidr": "10.96.0.0/12",
                        "control_plane_endpoint": "node", "node_name": "private_dns", "calico": {"encapsulation": "VXLAN"}},
         "network": {"cidr": "10.0.0.0/16", "azs": 2, "az_names": ["ap-northeast-2a", "ap-northeast-2c"],
-                    "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"]},
+                    "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"],
+                    "access": "vpn", "vpn": {"client_cidr": "10.250.0.0/24", "users": ["alice"]}},
         "pools": [
             {"name": "cp", "role": "control_plane", "instance_type": "t3.medium", "tier": "app"},
             {"name": "general", "role": "worker", "instance_type": "t3.large", "labels": {"tier": "web"},
@@ -88,6 +89,9 @@ def full_kubeadm() -> dict:
             "kafka": {"version": "3.7.2"},
             "monitoring": {"retention": "30d", "scrape_interval": "15s"},
         },
+        "domains": [{"name": "order", "namespace": "order-ns", "ecr": {"repositories": ["order-api"]},
+                     "bucket": {"suffix": "docs", "lifecycle": [{"id": "docs-7y", "prefix": "documents/", "expire_days": 2555}]},
+                     "database": {"name": "order_db", "owner": "order_app"}}],
     }
 
 
@@ -103,4 +107,5 @@ def full_eks() -> dict:
             {"name": "general", "role": "worker", "count": 2, "capacity_type": "SPOT", "ami_type": "AL2023_x86_64_STANDARD"},
             {"name": "orders", "role": "api", "count": 2, "max_size": 4},
         ],
+        "domains": [{"name": "order", "ecr": {"repositories": ["order-api"]}, "iam": {"service_account": "order-sa"}}],
     }
