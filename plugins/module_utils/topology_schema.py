@@ -151,32 +151,37 @@ _LIFECYCLE_RULE = _f("dict", "An S3 lifecycle rule.", fields=(
     ("noncurrent_days", _f("int", "Delete previous versions (versioned bucket) this many days after they are replaced.",
                            Dynamic("never"), minimum=1, maximum=36500)),
 ))
+_ECR_FIELDS = (
+    ("repositories", _f("list", "Repository names (one per service): lowercase, digits, . _ - separators.", REQUIRED,
+                        item=_f("str", "Repository name."))),
+    ("keep_images", _f("int", "Lifecycle policy: keep the newest N images.", 30, minimum=1, maximum=10000)),
+    ("untagged_days", _f("int", "Lifecycle policy: expire untagged images after D days.", 14, minimum=1, maximum=3650)),
+    ("scan_on_push", _f("bool", "Scan images for vulnerabilities on push.", True)),
+    ("immutable_tags", _f("bool", "Image tags cannot be overwritten.", True)),
+)
+_BUCKET_FIELDS = (
+    ("suffix", _f("str", "Last part of the bucket name (bucket names are global: make it unique).", Dynamic("the AWS account id"))),
+    ("versioning", _f("bool", "Keep object versions.", True)),
+    ("lifecycle", _f("list", "Lifecycle rules.", [], item=_LIFECYCLE_RULE)),
+)
+_DOMAIN_DATABASE_FIELDS = (
+    ("name", _f("str", "Database name: [a-z_][a-z0-9_]{0,62}.", Dynamic("domain name, '-' as '_'"))),
+    ("owner", _f("str", "Owning role.", Dynamic("database name"))),
+)
+_IAM_FIELDS = (
+    ("enabled", _f("bool", "Create the role.", True)),
+    ("service_account", _f("str", "Kubernetes service account (in the domain's namespace) that assumes it (IRSA on EKS).",
+                           Dynamic("domain name"))),
+)
 _DOMAIN_AWS_FIELDS = (
-    ("ecr", _f("dict", "ECR repositories of the domain's services, <platform>/<domain>/<repository>.", Dynamic("none"), fields=(
-        ("repositories", _f("list", "Repository names (one per service): lowercase, digits, . _ - separators.", REQUIRED,
-                            item=_f("str", "Repository name."))),
-        ("keep_images", _f("int", "Lifecycle policy: keep the newest N images.", 30, minimum=1, maximum=10000)),
-        ("untagged_days", _f("int", "Lifecycle policy: expire untagged images after D days.", 14, minimum=1, maximum=3650)),
-        ("scan_on_push", _f("bool", "Scan images for vulnerabilities on push.", True)),
-        ("immutable_tags", _f("bool", "Image tags cannot be overwritten.", True)),
-    ))),
+    ("ecr", _f("dict", "ECR repositories of the domain's services, <platform>/<domain>/<repository>.", Dynamic("none"),
+               fields=_ECR_FIELDS)),
     ("bucket", _f("dict", "An S3 bucket <platform>-<domain>-<suffix>: SSE-S3 encrypted, public access blocked, owner-enforced.",
-                  Dynamic("none"), fields=(
-        ("suffix", _f("str", "Last part of the bucket name (bucket names are global: make it unique).", Dynamic("the AWS account id"))),
-        ("versioning", _f("bool", "Keep object versions.", True)),
-        ("lifecycle", _f("list", "Lifecycle rules.", [], item=_LIFECYCLE_RULE)),
-    ))),
+                  Dynamic("none"), fields=_BUCKET_FIELDS)),
     ("database", _f("dict", "A database (and owner role) on the platform's PostgreSQL, added to services.postgresql.databases.",
-                    Dynamic("none"), fields=(
-        ("name", _f("str", "Database name: [a-z_][a-z0-9_]{0,62}.", Dynamic("domain name, '-' as '_'"))),
-        ("owner", _f("str", "Owning role.", Dynamic("database name"))),
-    ))),
+                    Dynamic("none"), fields=_DOMAIN_DATABASE_FIELDS)),
     ("iam", _f("dict", "The domain's workload IAM role <platform>-<domain>-workload: its own bucket and repositories only.",
-               Dynamic("a role when the domain has ecr or a bucket (eks)"), modes=("eks",), fields=(
-        ("enabled", _f("bool", "Create the role.", True)),
-        ("service_account", _f("str", "Kubernetes service account (in the domain's namespace) that assumes it (IRSA on EKS).",
-                               Dynamic("domain name"))),
-    ))),
+               Dynamic("a role when the domain has ecr or a bucket (eks)"), modes=("eks",), fields=_IAM_FIELDS)),
 )
 _DOMAIN = _f("dict", "A business domain: its namespace and its own AWS resources.", fields=_DOMAIN_BASE_FIELDS + _DOMAIN_AWS_FIELDS)
 
