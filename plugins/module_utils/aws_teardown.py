@@ -320,7 +320,10 @@ class Teardown:
         if self.clients.s3 is None:
             return []
         found = []
+        # Only names the platform builds (<platform>-...) are read: one tagging call each, never every bucket of the account.
         for bucket in call(self.clients, self.clients.s3, "list_buckets").get("Buckets", []):
+            if not bucket["Name"].startswith(self.platform + "-"):
+                continue
             tags = self._ignore_missing(self.clients.s3, "get_bucket_tagging", Bucket=bucket["Name"]) or {}
             if tags_of({"Tags": tags.get("TagSet", [])}).get(TAG) == self.platform:
                 found.append(bucket["Name"])
