@@ -335,6 +335,10 @@ def _remove_cgroup(path: Path) -> None:
             pass
 
 
+# The tun device, for hosts that run OpenVPN (molecule/vpn); absent on machines without it.
+_TUN = ["--bind=/dev/net/tun"] if Path("/dev/net/tun").exists() else []
+
+
 def _boot(name: str, merged: Path, bridge: str) -> int:
     base = _host_dir(name)
     # The shell joins the host's own cgroups, then becomes systemd-nspawn (same PID).
@@ -345,7 +349,7 @@ def _boot(name: str, merged: Path, bridge: str) -> int:
             ["sh", "-c", join, "sh", *map(str, _own_cgroups(name)), "--",
              "systemd-nspawn", "-b", "-D", str(merged), "--register=no", "--keep-unit",
              f"--network-bridge={bridge}", "-M", name, "--capability=all",
-             "--system-call-filter=@keyring bpf", "--resolv-conf=off", "--timezone=off"],
+             "--system-call-filter=@keyring bpf", "--resolv-conf=off", "--timezone=off", *_TUN],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     (base / "pid").write_text(str(proc.pid))

@@ -9,7 +9,8 @@ instance profiles, EKS clusters) and untagged instance profiles that hold a tagg
 
     EKS add-ons, node groups, access entries, OIDC provider, clusters, launch templates -> load balancers, target groups -> instances -> NAT gateways
     -> Elastic IPs -> leftover ENIs -> internet gateways -> subnets -> route tables
-    -> security groups (cross references revoked first) -> VPC -> volumes, key pairs, IAM
+    -> security groups (cross references revoked first) -> VPC -> volumes, key pairs
+    -> the domains' ECR repositories (with their images) and S3 buckets (emptied of every version) -> IAM
 
 Every step re-reads what is there, so a partial build or a second run is fine: absent things are
 skipped. `Teardown.find()` only reads (check mode); `Teardown.run()` deletes; `Teardown.sweep()` lists
@@ -39,6 +40,7 @@ ORDER = (
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
     "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles", "iam_policies",
     "etcd_buckets",
+    "security_groups", "vpcs", "volumes", "key_pairs", "ecr_repositories", "s3_buckets", "instance_profiles", "iam_roles",
 )
 KIND_LABELS = {
     "eks_addons": "EKS add-on", "eks_access_entries": "EKS access entry", "oidc_providers": "IAM OIDC provider",
@@ -52,6 +54,7 @@ KIND_LABELS = {
     "rds_replicas": "RDS read replica", "rds_instances": "RDS instance", "elasticache_groups": "ElastiCache replication group",
     "rds_subnet_groups": "RDS subnet group", "rds_parameter_groups": "RDS parameter group",
     "elasticache_subnet_groups": "ElastiCache subnet group",
+    "ecr_repositories": "ECR repository", "s3_buckets": "S3 bucket",
 }
 _GONE_INSTANCE = ("terminated",)
 # Final snapshots teardown takes of RDS primaries / ElastiCache groups (<id>-final-<UTC stamp>) are data, kept on purpose.
@@ -74,6 +77,7 @@ class Clients:
     s3: Any = None
     rds: Any = None
     elasticache: Any = None
+    ecr: Any = None
     retrying: bool = False   # clients are amazon.aws RetryingBotoClientWrapper: pass aws_retry=True
 
 
@@ -201,6 +205,7 @@ class Teardown:
         pairs = call(self.clients, self.clients.ec2, "describe_key_pairs", Filters=[tag_filter(self.platform)]).get("KeyPairs", [])
         for pair in ours(pairs, self.platform):
             add("key_pairs", pair["KeyName"], pair)
+        self._find_domains(add)
         profiles, roles = self._iam()
         for profile in profiles:
             add("instance_profiles", profile["InstanceProfileName"], roles=[r["RoleName"] for r in profile.get("Roles", [])])
@@ -334,6 +339,49 @@ class Teardown:
         return [p for p in policies
                 if tags_of(call(self.clients, self.clients.iam, "list_policy_tags", PolicyArn=p["Arn"])).get(TAG) == self.platform]
 
+    # ---------------------------------------------------------------- domains (discovery)
+    def _find_domains(self, add: Callable[..., None]) -> None:
+        """The domains' ECR repositories (named <platform>/<domain>/<repo>: ECR's module sets no tags, the name
+        prefix is the platform's) and S3 buckets tagged for the platform."""
+        if self.clients.ecr is not None:
+            prefix = self.platform + "/"
+            for repo in pages(self.clients, self.clients.ecr, "describe_repositories", "repositories", token="nextToken"):
+                if repo["repositoryName"].startswith(prefix):
+                    add("ecr_repositories", repo["repositoryName"])
+        for bucket in self._buckets():
+            add("s3_buckets", bucket)
+
+    def _buckets(self) -> List[str]:
+        if self.clients.s3 is None:
+            return []
+        found = []
+        # Only names the platform builds (<platform>-...) are read: one tagging call each, never every bucket of the account.
+        for bucket in call(self.clients, self.clients.s3, "list_buckets").get("Buckets", []):
+            if not bucket["Name"].startswith(self.platform + "-") or bucket["Name"].startswith(self.platform + "-etcd-"):
+                continue   # the etcd snapshot bucket is etcd_buckets' (deleted after the IAM roles)
+            tags = self._ignore_missing(self.clients.s3, "get_bucket_tagging", Bucket=bucket["Name"]) or {}
+            if tags_of({"Tags": tags.get("TagSet", [])}).get(TAG) == self.platform:
+                found.append(bucket["Name"])
+        return found
+
+    # ---------------------------------------------------------------- domains (deletion)
+    def _delete_domains(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
+        """Repositories with their images (force), buckets emptied of every version and delete marker first."""
+        for item in found["ecr_repositories"]:
+            self._ignore_missing(self.clients.ecr, "delete_repository", repositoryName=item["id"], force=True)
+        for item in found["s3_buckets"]:
+            self._empty_bucket(item["id"])
+            self._ignore_missing(self.clients.s3, "delete_bucket", Bucket=item["id"])
+
+    def _empty_bucket(self, bucket: str) -> None:
+        s3 = self.clients.s3
+        while True:
+            listed = self._ignore_missing(s3, "list_object_versions", Bucket=bucket, MaxKeys=1000) or {}
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+            if not objects:
+                return
+            self._ignore_missing(s3, "delete_objects", Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
     # ---------------------------------------------------------------- deletion
     def run(self, passes: int = 3) -> Dict[str, List[Dict[str, Any]]]:
         """Delete everything find() reports, in ORDER, waiting where a later step depends on it.
@@ -404,6 +452,7 @@ class Teardown:
                 self._ignore_missing(ec2, "delete_volume", VolumeId=item["id"])
         for item in found["key_pairs"]:
             self._ignore_missing(ec2, "delete_key_pair", KeyName=item["id"])
+        self._delete_domains(found)
         for item in found["instance_profiles"]:
             for role in item["roles"]:
                 self._ignore_missing(self.clients.iam, "remove_role_from_instance_profile", InstanceProfileName=item["id"], RoleName=role)
@@ -555,7 +604,7 @@ class Teardown:
             if _code(err) in _MISSING:
                 return None
             raise
-        if operation.startswith(("delete", "terminate", "release", "detach", "revoke", "remove", "disassociate")):
+        if operation.startswith(("delete", "terminate", "release", "detach", "revoke", "remove", "disassociate")) and operation != "delete_objects":
             self.log.append(f"{operation} {_first_value(params)}")
         return result
 
@@ -678,6 +727,7 @@ class Teardown:
                 if FINAL_SNAPSHOT.fullmatch(arn):
                     continue   # a final snapshot the topology asked for (this run's are in `snapshots`): kept on purpose
                 rid = arn.rsplit("/", 1)[-1]
+                rid = arn.split(":::", 1)[1] if arn.startswith("arn:aws:s3:::") or ":s3:::" in arn else arn.rsplit("/", 1)[-1]
                 if rid not in known and not self._gone(arn, rid):
                     left.append(f"tagged resource {arn}")
         return left
@@ -702,6 +752,8 @@ _MISSING = {
     "InvalidLaunchTemplateId.NotFoundException", "NoSuchBucket", "NoSuchTagSet",
     "DBInstanceNotFound", "DBSubnetGroupNotFoundFault", "DBParameterGroupNotFound", "ReplicationGroupNotFoundFault",
     "CacheSubnetGroupNotFoundFault",
+    "InvalidLaunchTemplateId.NotFoundException",
+    "RepositoryNotFoundException", "NoSuchBucket", "NoSuchTagSet",
 }
 
 

@@ -15,6 +15,7 @@ import ipaddress
 import re
 
 from ansible_collections.msa.platform.plugins.module_utils.topology_addons import add_addons, check_addons
+from ansible_collections.msa.platform.plugins.module_utils.topology_domains import check_domains, resolve_access
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import (
     CONTROL_PLANE_KEY,
     dns_label_problem,
@@ -79,8 +80,10 @@ def build_plan(topology, az_names=None):
     ctx = _Context(topology, data, mode, errors)
     ctx.check_top()
     ctx.check_kubernetes()
+    resolve_access(data, topology, errors)
     ctx.check_network(az_names)
     ctx.check_pools(topology.get("pools"))
+    check_domains(data, topology, mode, set(ctx.role_counts()), errors)
     check_services(data.get("services"), topology.get("services"), ctx.role_counts(), errors)
     check_managed(data, topology, errors)
     ctx.check_cluster_cidrs()

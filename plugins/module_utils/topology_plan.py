@@ -3,13 +3,14 @@
 """Assembly of the plan (docs/plan.md) from a topology that passed every check in topology.py."""
 from __future__ import annotations
 
+from ansible_collections.msa.platform.plugins.module_utils.topology_domains import add_databases, plan_access, plan_domains
 from ansible_collections.msa.platform.plugins.module_utils.topology_k8s import group_name
 from ansible_collections.msa.platform.plugins.module_utils.topology_net import az_suffix
 from ansible_collections.msa.platform.plugins.module_utils.topology_schema import K8S_ROLES, ROLE_DEFAULTS
 from ansible_collections.msa.platform.plugins.module_utils.topology_services import build_services
 from ansible_collections.msa.platform.plugins.module_utils.topology_sg import native_routing, security_groups
 
-FIXED_GROUPS = ("k8s_cluster", "control_plane", "workers", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion")
+FIXED_GROUPS = ("k8s_cluster", "control_plane", "workers", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion", "ci")
 
 
 def node_name(platform: str, pool: str, index: int) -> str:
@@ -55,6 +56,9 @@ def assemble(ctx) -> dict:
         nodes_by_role.setdefault(node["role"], []).append(node["name"])
     tags = {"msa:platform": name}
     tags.update(sorted(data["tags"].items()))
+    domains = plan_domains(name, ctx.mode, data["domains"])
+    services = build_services(name, data["services"], nodes_by_role)
+    add_databases(services, domains)
     return {
         "name": name,
         "region": ctx.region,
@@ -62,12 +66,13 @@ def assemble(ctx) -> dict:
         "kubernetes": k8s,
         "network": {"cidr": net["cidr"], "azs": list(ctx.azs), "tiers": ordered_tiers, "nat": net["nat"],
                     "admin_cidrs": list(net["admin_cidrs"]), "data_internet": net["data_internet"],
-                    "bastion": net["bastion"], "subnets": subnets},
+                    "bastion": net["bastion"], "subnets": subnets, **plan_access(net)},
         "pools": plan_pools,
         "nodes": nodes,
         "groups": _groups(plan_pools, nodes),
         "security_groups": groups_sg,
-        "services": build_services(name, data["services"], nodes_by_role),
+        "services": services,
+        "domains": domains,
     }
 
 

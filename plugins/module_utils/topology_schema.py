@@ -15,10 +15,10 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-ROLES = ("control_plane", "worker", "api", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion")
+ROLES = ("control_plane", "worker", "api", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion", "ci")
 K8S_ROLES = ("control_plane", "worker", "api")
 SERVICE_ROLES = ("postgresql", "redis", "rabbitmq", "kafka", "monitoring")
-SINGLE_POOL_ROLES = ("control_plane", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion")
+SINGLE_POOL_ROLES = ("control_plane", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion", "ci")
 TIERS = ("public", "app", "data", "mgmt", "mq")
 MODES = ("kubeadm", "eks", "none")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -42,6 +42,7 @@ ROLE_DEFAULTS = {
     "kafka": ("t3.medium", 50, ("mq", "data")),
     "monitoring": ("t3.medium", 50, ("mgmt", "app")),
     "bastion": ("t3.micro", 8, ("public",)),
+    "ci": ("t3.large", 50, ("mgmt", "app")),
 }
 
 
@@ -201,8 +202,6 @@ _DOMAIN_BASE_FIELDS = (
         ("internet", _f("bool", "HTTPS (443) to addresses outside the VPC (AWS APIs, SaaS).", False)),
     ))),
 )
-_DOMAIN_AWS_FIELDS = ()  # owned by issue 17 (domains-access): ecr, bucket, database, iam
-_DOMAIN = _f("dict", "A business domain.", fields=_DOMAIN_BASE_FIELDS + _DOMAIN_AWS_FIELDS)
 _GITOPS_FIELDS = (
     ("repo_url", _f("str", "Git repository ArgoCD syncs from: https://... or ssh (git@host:path, ssh://...).", REQUIRED)),
     ("revision", _f("str", "Branch, tag or commit.", "HEAD")),
@@ -264,6 +263,56 @@ SELF_MANAGED_ONLY = {"postgresql": ("synchronous_replication",), "redis": ("maxm
 MANAGED_ONLY = {"postgresql": tuple(k for k, _dummy in _PG_MANAGED_FIELDS if k != "managed"),
                 "redis": tuple(k for k, _dummy in _REDIS_MANAGED_FIELDS if k != "managed")}
 # ---- end of managed data services
+
+ACCESS_MODES = ("direct", "bastion", "ssm", "vpn")
+
+# Domains (docs/topology.md "Domains"): the Kubernetes side (_DOMAIN_BASE_FIELDS, above) and the domain's own AWS
+# resources; the item is their sum.
+_LIFECYCLE_RULE = _f("dict", "An S3 lifecycle rule.", fields=(
+    ("id", _f("str", "Rule id, unique in the bucket (1-255 characters).", REQUIRED, pattern=r"[^\x00-\x1f]{1,255}",
+              pattern_hint="1 to 255 characters, no control characters")),
+    ("prefix", _f("str", "Object key prefix the rule applies to; empty: the whole bucket.", "", allow_empty=True,
+                  pattern=r"[^\x00-\x1f]{0,1024}", pattern_hint="at most 1024 characters, no control characters")),
+    ("expire_days", _f("int", "Delete objects this many days after creation (2555: 7-year retention).", Dynamic("never"),
+                       minimum=1, maximum=36500)),
+    ("glacier_days", _f("int", "Move objects to S3 Glacier Flexible Retrieval after this many days.", Dynamic("never"),
+                        minimum=0, maximum=36500)),
+    ("noncurrent_days", _f("int", "Delete previous versions (versioned bucket) this many days after they are replaced.",
+                           Dynamic("never"), minimum=1, maximum=36500)),
+))
+_ECR_FIELDS = (
+    ("repositories", _f("list", "Repository names (one per service): lowercase, digits, . _ - separators.", REQUIRED,
+                        item=_f("str", "Repository name."))),
+    ("keep_images", _f("int", "Lifecycle policy: keep the newest N images.", 30, minimum=1, maximum=10000)),
+    ("untagged_days", _f("int", "Lifecycle policy: expire untagged images after D days.", 14, minimum=1, maximum=3650)),
+    ("scan_on_push", _f("bool", "Scan images for vulnerabilities on push.", True)),
+    ("immutable_tags", _f("bool", "Image tags cannot be overwritten.", True)),
+)
+_BUCKET_FIELDS = (
+    ("suffix", _f("str", "Last part of the bucket name (bucket names are global: make it unique).", Dynamic("the AWS account id"))),
+    ("versioning", _f("bool", "Keep object versions.", True)),
+    ("lifecycle", _f("list", "Lifecycle rules.", [], item=_LIFECYCLE_RULE)),
+)
+_DOMAIN_DATABASE_FIELDS = (
+    ("name", _f("str", "Database name: [a-z_][a-z0-9_]{0,62}.", Dynamic("domain name, '-' as '_'"))),
+    ("owner", _f("str", "Owning role.", Dynamic("database name"))),
+)
+_IAM_FIELDS = (
+    ("enabled", _f("bool", "Create the role.", True)),
+    ("service_account", _f("str", "Kubernetes service account (in the domain's namespace) that assumes it (IRSA on EKS).",
+                           Dynamic("domain name"))),
+)
+_DOMAIN_AWS_FIELDS = (
+    ("ecr", _f("dict", "ECR repositories of the domain's services, <platform>/<domain>/<repository>.", Dynamic("none"),
+               fields=_ECR_FIELDS)),
+    ("bucket", _f("dict", "An S3 bucket <platform>-<domain>-<suffix>: SSE-S3 encrypted, public access blocked, owner-enforced.",
+                  Dynamic("none"), fields=_BUCKET_FIELDS)),
+    ("database", _f("dict", "A database (and owner role) on the platform's PostgreSQL, added to services.postgresql.databases.",
+                    Dynamic("none"), fields=_DOMAIN_DATABASE_FIELDS)),
+    ("iam", _f("dict", "The domain's workload IAM role <platform>-<domain>-workload: its own bucket and repositories only.",
+               Dynamic("a role when the domain has ecr or a bucket (eks)"), modes=("eks",), fields=_IAM_FIELDS)),
+)
+_DOMAIN = _f("dict", "A business domain: its namespace and its own AWS resources.", fields=_DOMAIN_BASE_FIELDS + _DOMAIN_AWS_FIELDS)
 
 SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     ("name", _f("str", "Platform name; prefixes every AWS Name tag, node name and security group.", REQUIRED,
@@ -330,6 +379,14 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                            item=_f("cidr", "CIDR."))),
         ("bastion", _f("bool", "Add a bastion host (pool 'bastion' unless one is declared); SSH then goes through it.", False)),
         ("data_internet", _f("bool", "Give the data tier a route to the internet (through NAT, so not with nat: none).", False)),
+        ("access", _f("str", "How operators reach the nodes: direct (SSH from admin_cidrs), bastion (SSH through the bastion), ssm "
+                      "(AWS Systems Manager sessions, no SSH ingress) or vpn (OpenVPN server on the bastion node).",
+                      Dynamic("bastion when network.bastion is true, else direct"), choices=ACCESS_MODES)),
+        ("vpn", _f("dict", "OpenVPN settings (network.access: vpn).", {}, fields=(
+            ("client_cidr", _f("cidr", "Addresses given to VPN clients; private, outside the VPC.", "10.250.0.0/24")),
+            ("port", _f("int", "UDP port of the OpenVPN server (from admin_cidrs only).", 1194, minimum=1, maximum=65535)),
+            ("users", _f("list", "Client profiles generated (one per user, a DNS label).", [], item=_f("str", "User name."))),
+        ))),
     ))),
     ("pools", _f("list", "Node pools; every EC2 node comes from one.", REQUIRED, item=_POOL)),
     ("services", _f("dict", "Settings of the services run on the pools; a section needs a pool of that role.", {}, fields=(
@@ -385,7 +442,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
     # ---- cluster add-ons (issue 16): ingress, domains, gitops, storage; rules and plan in topology_addons.py
     ("ingress", _f("dict", "An ALB (AWS Load Balancer Controller) in front of the cluster's services; absent: none.", None, modes=ANY_MODE,
                    fields=_INGRESS_FIELDS)),
-    ("domains", _f("list", "Business domains: a namespace each, with quotas, limits and network policies.", [], modes=ANY_MODE,
+    ("domains", _f("list", "Business domains: a namespace each (quotas, limits, network policies) and their own AWS resources.", [], modes=ANY_MODE,
                    item=_DOMAIN)),
     ("gitops", _f("dict", "ArgoCD bootstrap: a root Application (app-of-apps) or an ApplicationSet over the API pools; absent: "
                   "none.", None, modes=ANY_MODE, fields=_GITOPS_FIELDS)),

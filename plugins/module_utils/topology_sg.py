@@ -17,6 +17,7 @@ RABBITMQ_EPMD_PORT = 4369
 RABBITMQ_DIST_PORT = 25672
 RABBITMQ_CLI_PORTS = (35672, 35682)
 ALERTMANAGER_CLUSTER_PORT = 9094
+JENKINS_PORT = 8080
 FIXED_PORTS = {
     "rabbitmq": {RABBITMQ_EPMD_PORT: "epmd", RABBITMQ_DIST_PORT: "Erlang distribution", RABBITMQ_CLI_PORTS: "RabbitMQ CLI tools"},
     "monitoring": {ALERTMANAGER_CLUSTER_PORT: "Alertmanager cluster"},
@@ -32,7 +33,8 @@ def _rule(proto, ports, source, description, from_cidr=False):
 
 
 class _Builder:
-    def __init__(self, name: str, admin_cidrs: list, bastion: bool, monitoring: bool):
+    def __init__(self, name: str, admin_cidrs: list, bastion: bool, monitoring: bool, access: str = "direct"):
+        self.access = access
         self.name = name
         self.admin_cidrs = admin_cidrs
         self.bastion = bastion
@@ -46,7 +48,11 @@ class _Builder:
         self.groups.append({"name": self.sg(what), "description": description, "rules": rules})
 
     def operator(self, port: int, what: str) -> list:
-        """Operator access (SSH, UIs): from the bastion if there is one, else from admin_cidrs."""
+        """Operator access (SSH, UIs): from the bastion if there is one (the VPN server NATs its clients to its own
+        address, so they arrive from it too), none with SSM (sessions and port forwarding need no ingress), else
+        from admin_cidrs."""
+        if self.access == "ssm":
+            return []
         if self.bastion:
             return [_rule("tcp", port, self.sg("bastion"), f"{what} from the bastion")]
         return [_rule("tcp", port, cidr, f"{what} from admin network", from_cidr=True) for cidr in self.admin_cidrs]
@@ -95,7 +101,7 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
     api_lb_cidrs: subnets of the API load balancer (control_plane_endpoint nlb).
     """
     kubernetes = kubernetes or {}
-    b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles)
+    b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles, network.get("access", "direct"))
     k8s = mode != "none"
     app = k8s and bool(roles & {"worker", "api"})
     if k8s:
@@ -103,8 +109,11 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
             _rule("tcp", 80, WORLD, "HTTP from anywhere", from_cidr=True),
             _rule("tcp", 443, WORLD, "HTTPS from anywhere", from_cidr=True)])
     if b.bastion:
-        b.add("bastion", "Bastion host", [
-            _rule("tcp", 22, cidr, "SSH from admin network", from_cidr=True) for cidr in b.admin_cidrs] + b.exporter("node"))
+        vpn = network.get("vpn") or {}
+        rules = [_rule("tcp", 22, cidr, "SSH from admin network", from_cidr=True) for cidr in b.admin_cidrs]
+        if b.access == "vpn":
+            rules += [_rule("udp", vpn.get("port", 1194), cidr, "OpenVPN from admin network", from_cidr=True) for cidr in b.admin_cidrs]
+        b.add("bastion", "Bastion host" + (" and OpenVPN server" if b.access == "vpn" else ""), rules + b.exporter("node"))
     b.add("node", "Every node: SSH and node exporter", b.operator(22, "SSH") + b.exporter("node"))
     if k8s:
         cluster = b.sg("k8s")
@@ -169,6 +178,8 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
             if b.monitoring:
                 rules.append(_rule("tcp", managed["port"], b.sg("monitoring"), f"{what} from the monitoring node's exporter"))
             b.add(section, f"{what}: application nodes and monitoring only", rules)
+    if "ci" in roles:
+        b.add("ci", "Jenkins CI node: its UI from operators only", b.operator(JENKINS_PORT, "Jenkins UI"))
 
     per_role = {}
     for role in roles:

@@ -131,7 +131,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 SERVICES = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
-            "s3": "s3", "rds": "rds", "elasticache": "elasticache"}
+            "s3": "s3", "rds": "rds", "elasticache": "elasticache", "ecr": "ecr"}
 RULES = dict(
     platform=problem_of(dns_label_problem),
     wait_timeout=int_range(1, 86400),

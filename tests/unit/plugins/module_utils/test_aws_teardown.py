@@ -53,13 +53,16 @@ def build(ec2, platform: str, cidr: str) -> dict:
 
 
 @pytest.fixture
+
+
 def aws(monkeypatch):
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        names = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi"}
+        names = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
+                 "ecr": "ecr", "s3": "s3"}
         yield Clients(**{attr: boto3.client(service, region_name=REGION) for attr, service in names.items()})
 
 
@@ -139,11 +142,13 @@ def test_run_deletes_the_platform_only_and_a_second_run_does_nothing(aws):
 
 
 def test_sweep_reports_tagged_resources_teardown_does_not_know(aws):
-    s3 = boto3.client("s3", region_name=REGION)
+    sns = boto3.client("sns", region_name=REGION)
+    arn = sns.create_topic(Name="ecoeco-alerts", Tags=[{"Key": "msa:platform", "Value": "ecoeco"}])["TopicArn"]
+    s3 = boto3.client("s3", region_name=REGION)   # a bucket teardown knows is listed once, by its own kind
     s3.create_bucket(Bucket="ecoeco-state", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_tagging(Bucket="ecoeco-state", Tagging={"TagSet": [{"Key": "msa:platform", "Value": "ecoeco"}]})
     left = Teardown(aws, "ecoeco").sweep()
-    assert left == ["tagged resource arn:aws:s3:::ecoeco-state"]
+    assert left == ["S3 bucket ecoeco-state", f"tagged resource {arn}"]
 
 
 def test_wait_times_out_naming_what_is_left():
@@ -226,6 +231,8 @@ def test_etcd_bucket_goes_with_every_version_and_a_foreign_same_prefix_bucket_st
     again = Teardown(aws, "ecoeco", poll=0)
     again.run()
     assert again.log == []
+
+
 def test_load_balancer_controller_leftovers_and_its_iam_go_before_the_vpc(aws):
     """What the AWS Load Balancer Controller leaves (an ALB, a target group and a security group tagged
     elbv2.k8s.aws/cluster, its IRSA role holding our managed policy, a second policy version from an upgrade)
@@ -253,3 +260,38 @@ def test_load_balancer_controller_leftovers_and_its_iam_go_before_the_vpc(aws):
     assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == [] and aws.elbv2.describe_target_groups()["TargetGroups"] == []
     assert aws.ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
     assert teardown.sweep() == []
+
+
+def _domain_resources(aws, platform: str) -> None:
+    """Two repositories (one with an image), a versioned bucket with versions and a delete marker, an IRSA role."""
+    for repo in ("order/order-api", "user/user-api"):
+        aws.ecr.create_repository(repositoryName=f"{platform}/{repo}")
+    aws.ecr.put_image(repositoryName=f"{platform}/order/order-api", imageTag="v1",
+                      imageManifest='{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}')
+    bucket = f"{platform}-order-123456789012"
+    aws.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    aws.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "msa:platform", "Value": platform}]})
+    aws.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"1", b"2"):
+        aws.s3.put_object(Bucket=bucket, Key="documents/a.pdf", Body=body)
+    aws.s3.delete_object(Bucket=bucket, Key="documents/a.pdf")
+    aws.iam.create_role(RoleName=f"{platform}-order-workload", AssumeRolePolicyDocument="{}",
+                        Tags=[{"Key": "msa:platform", "Value": platform}])
+    aws.iam.put_role_policy(RoleName=f"{platform}-order-workload", PolicyName="domain-resources", PolicyDocument=POLICY)
+
+
+def test_domain_repositories_buckets_and_roles_go_and_the_other_platform_stays(aws):
+    _domain_resources(aws, "domains")
+    _domain_resources(aws, "domains2")   # shares the name prefix "domains" but not "domains/"
+    aws.s3.create_bucket(Bucket="untagged-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    teardown = Teardown(aws, "domains", wait_timeout=5, sleep=lambda _: None)
+    found = summary(teardown.find())
+    assert found["ecr_repositories"] == ["ECR repository domains/order/order-api", "ECR repository domains/user/user-api"]
+    assert found["s3_buckets"] == ["S3 bucket domains-order-123456789012"]
+    teardown.run()
+    assert teardown.sweep() == []
+    assert sorted(r["repositoryName"] for r in aws.ecr.describe_repositories()["repositories"]) == [
+        "domains2/order/order-api", "domains2/user/user-api"]
+    assert sorted(b["Name"] for b in aws.s3.list_buckets()["Buckets"]) == ["domains2-order-123456789012", "untagged-bucket"]
+    assert [r["RoleName"] for r in aws.iam.list_roles()["Roles"]] == ["domains2-order-workload"]
+    assert summary(Teardown(aws, "domains").find()) == {}

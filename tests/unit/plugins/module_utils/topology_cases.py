@@ -70,7 +70,8 @@ def full_kubeadm() -> dict:
                        "control_plane_endpoint": "node", "node_name": "private_dns", "calico": {"encapsulation": "VXLAN"},
                        "etcd_backup": {"schedule": "*-*-* 00/6:00:00", "keep": 12}},
         "network": {"cidr": "10.0.0.0/16", "azs": 2, "az_names": ["ap-northeast-2a", "ap-northeast-2c"],
-                    "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"]},
+                    "tiers": ["public", "app", "data", "mgmt", "mq"], "nat": "single", "admin_cidrs": ["203.0.113.0/24"],
+                    "access": "vpn", "vpn": {"client_cidr": "10.250.0.0/24", "users": ["alice"]}},
         "pools": [
             {"name": "cp", "role": "control_plane", "instance_type": "t3.medium", "tier": "app"},
             {"name": "general", "role": "worker", "instance_type": "t3.large", "labels": {"tier": "web"},
@@ -100,7 +101,10 @@ def full_kubeadm() -> dict:
                        "requests_storage": "20Gi"},
              "limits": {"default_cpu": "250m", "default_memory": "256Mi", "default_request_cpu": "50m", "default_request_memory": "64Mi",
                         "max_cpu": "1", "max_memory": "1Gi"},
-             "reach": {"domains": ["billing"], "services": ["postgresql"], "internet": True}},
+             "reach": {"domains": ["billing"], "services": ["postgresql"], "internet": True},
+             "ecr": {"repositories": ["order-api"]},
+             "bucket": {"suffix": "docs", "lifecycle": [{"id": "docs-7y", "prefix": "documents/", "expire_days": 2555}]},
+             "database": {"name": "order_db", "owner": "order_app"}},
             {"name": "billing"},
         ],
         "gitops": {"repo_url": "https://git.example.com/shop/deploy.git", "revision": "main", "path": "apps", "mode": "applicationset",
@@ -128,4 +132,5 @@ def full_eks() -> dict:
                            "databases": [{"name": "orders", "owner": "orders_app"}]},
             "redis": {"managed": True, "engine": "redis", "engine_version": "7.1", "node_type": "cache.r7g.large"},
         },
+        "domains": [{"name": "order", "ecr": {"repositories": ["order-api"]}, "iam": {"service_account": "order-sa"}}],
     }
