@@ -752,8 +752,7 @@ _MISSING = {
     "InvalidLaunchTemplateId.NotFoundException", "NoSuchBucket", "NoSuchTagSet",
     "DBInstanceNotFound", "DBSubnetGroupNotFoundFault", "DBParameterGroupNotFound", "ReplicationGroupNotFoundFault",
     "CacheSubnetGroupNotFoundFault",
-    "InvalidLaunchTemplateId.NotFoundException",
-    "RepositoryNotFoundException", "NoSuchBucket", "NoSuchTagSet",
+    "RepositoryNotFoundException",
 }
 
 
