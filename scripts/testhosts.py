@@ -630,7 +630,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             if not args.names and not args.all:
                 parser.error("down: name hosts or give --all")
-            down([h.name for h in hosts()] if args.all else args.names)
+            current = hosts()
+            down([h.name for h in current] if args.all else args.names)
+            if args.all:  # the platform bridges `sync` made (molecule's shared bridge stays)
+                for bridge in sorted({h.bridge for h in current if h.meta.get("platform")}):
+                    net_down(bridge)
         elif args.command == "sync":
             print(json.dumps(sync(args.platform, args.endpoint, args.region, args.timeout), indent=2))
         else:
