@@ -163,7 +163,7 @@ def _table(header: list, rows: list) -> list:
     return lines
 
 
-def markdown(summary: dict) -> str:
+def markdown(summary: dict, diagram: bool = True) -> str:
     lines = [f"# Platform {summary['platform']} ({summary['region']})", ""]
     k8s = summary.get("kubernetes") or {}
     lines += [f"Run started {summary.get('started') or '-'}; VPC {summary.get('vpc')}; Kubernetes {k8s.get('mode')} "
@@ -184,8 +184,9 @@ def markdown(summary: dict) -> str:
         lines += ["", "## Certificates", ""]
         lines += _table(["node", "certificate", "expires", "days left"],
                         [[c.get("node"), c.get("name"), c.get("expires"), c.get("days_left")] for c in summary["certificates"]])
-    lines += ["", "## Diagram", "", "```mermaid", mermaid(summary).rstrip("\n"), "```", ""]
-    return "\n".join(lines)
+    if diagram:
+        lines += ["", "## Diagram", "", "```mermaid", mermaid(summary).rstrip("\n"), "```"]
+    return "\n".join(lines) + "\n"
 
 
 def _id(name: str) -> str:

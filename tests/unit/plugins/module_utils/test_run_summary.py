@@ -98,6 +98,7 @@ def test_markdown_has_every_section_and_node(plan):
         assert heading in text
     assert all(f"| {n['name']} |" in text for n in plan["nodes"])
     assert "- **cluster**: w. A real account runs: i." in text and "| total | 3.5 |" in text
+    assert "## Diagram" not in run_summary.markdown(summary, diagram=False)  # what the play prints
 
 
 def test_diagrams_hold_every_node_and_the_replication_edges(plan):
