@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import testhosts
 import yaml
-from ansible_collections.msa.platform.plugins.module_utils.topology import build_plan
+from aws_helpers import build_plan  # the collection on sys.path, as every AWS test has it
 from network_harness import ROOT, ansible_env, leftovers
 
 pytestmark = [pytest.mark.emulator, pytest.mark.testhosts, pytest.mark.slow]
