@@ -11,7 +11,7 @@ VENV=$ROOT/.venv
 mkdir -p "$CACHE/stamps"
 
 APT_PACKAGES=(debootstrap systemd-container apt-cacher-ng iproute2 openssh-client rsync
-              prometheus prometheus-alertmanager shellcheck)
+              prometheus prometheus-alertmanager shellcheck graphviz)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

@@ -6,6 +6,8 @@
     scripts/testhosts.py down NAME [NAME ...] | --all    # stop by PID, unmount, forget
     scripts/testhosts.py net-down [--bridge B]
     scripts/testhosts.py list                            # JSON: hosts, addresses, pids
+    scripts/testhosts.py sync --platform P --endpoint URL --region R
+                                # a host per running EC2 instance of P in the emulator, at its private IP
 
 Every host gets a static address on a bridge this harness creates, an SSH key of the harness, and an
 apt proxy (apt-cacher-ng on the bridge address) so it installs Debian packages through the machine.
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,6 +229,7 @@ class Host:
     address: str  # ip/prefix
     bridge: str
     pid: int | None
+    meta: dict = field(default_factory=dict)  # what `sync` records: platform, checkout, instance id
 
     @property
     def ip(self) -> str:
@@ -234,7 +237,8 @@ class Host:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "ip": self.ip, "address": self.address, "bridge": self.bridge,
-                "pid": self.pid, "running": self.pid is not None, "ssh_key": str(SSH_KEY), "user": "root"}
+                "pid": self.pid, "running": self.pid is not None, "ssh_key": str(SSH_KEY), "user": "root",
+                **({"instance_id": self.meta["instance_id"]} if "instance_id" in self.meta else {})}
 
 
 def _host_dir(name: str) -> Path:
@@ -246,7 +250,8 @@ def hosts() -> list[Host]:
     for meta in sorted(HOSTS.glob("*/host.json")):
         data = json.loads(meta.read_text())
         pid = _read_pid(meta.parent / "pid")
-        found.append(Host(data["name"], data["address"], data["bridge"], pid))
+        extra = {k: v for k, v in data.items() if k not in ("name", "address", "bridge")}
+        found.append(Host(data["name"], data["address"], data["bridge"], pid, extra))
     return found
 
 
@@ -261,7 +266,7 @@ def _valid_name(name: str) -> bool:
     return 0 < len(name) <= 40 and all(c.isalnum() or c == "-" for c in name) and name[0].isalnum()
 
 
-def _prepare(name: str, address: str, bridge: str, gateway: str, proxy: str) -> Path:
+def _prepare(name: str, address: str, bridge: str, gateway: str, proxy: str, meta: dict | None = None) -> Path:
     base = _host_dir(name)
     merged = base / "merged"
     if _is_mounted(merged):
@@ -284,7 +289,7 @@ def _prepare(name: str, address: str, bridge: str, gateway: str, proxy: str) -> 
     ssh_dir = merged / "root" / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     (ssh_dir / "authorized_keys").write_text(Path(str(ssh_key()) + ".pub").read_text())
-    (base / "host.json").write_text(json.dumps({"name": name, "address": address, "bridge": bridge}))
+    (base / "host.json").write_text(json.dumps({**(meta or {}), "name": name, "address": address, "bridge": bridge}))
     return merged
 
 
@@ -357,7 +362,7 @@ def _boot(name: str, merged: Path, bridge: str) -> int:
 
 
 def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = DEFAULT_CIDR,
-       timeout: float = 60.0) -> list[dict]:
+       timeout: float = 60.0, meta: dict[str, dict] | None = None) -> list[dict]:
     """Boot hosts NAME=IP in parallel; return them once sshd answers on each."""
     build_rootfs()
     net = net_up(bridge, cidr)
@@ -377,7 +382,7 @@ def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = D
             down([name])
         todo.append((name, address))
     for name, address in todo:
-        merged = _prepare(name, address, bridge, str(iface.ip), net["apt_proxy"])
+        merged = _prepare(name, address, bridge, str(iface.ip), net["apt_proxy"], (meta or {}).get(name))
         _boot(name, merged, bridge)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
         list(pool.map(lambda spec: _wait_ssh(spec[0], spec[1].split("/")[0], timeout), todo))
@@ -406,6 +411,118 @@ def write_instance_config(path: Path, booted: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=2) + "\n")
     path.chmod(0o600)
+
+
+# --------------------------------------------------------------------------- EC2 instances as hosts
+# The local default (inventories/local, make demo): every running EC2 instance the emulator reports
+# for a platform becomes a host at the instance's private IP, on one bridge holding the whole VPC
+# range (so every tier and AZ reaches every other, as VPC routing does). The bridge takes the VPC's
+# first host address, which AWS reserves for the VPC router. Names of bridges and hosts carry a
+# digest of the platform and this checkout, so other checkouts and molecule's msabr0 never collide.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+EC2_LIVE_STATES = ("pending", "running")
+
+
+def platform_digest(platform: str, root: Path = ROOT) -> str:
+    return hashlib.sha256(f"{root}\0{platform}".encode()).hexdigest()
+
+
+def platform_bridge(platform: str, root: Path = ROOT) -> str:
+    """The platform's bridge in this checkout: 11 characters (interface names stop at 15)."""
+    return "msa" + platform_digest(platform, root)[:8]
+
+
+def instance_host_name(instance: dict, platform: str, root: Path = ROOT) -> str:
+    """<Name tag>-<4 hex>: the inventory hostname, made unique on this machine (at most 40 characters)."""
+    base = (instance.get("name") or instance["id"]).lower()
+    base = "".join(c if c.isalnum() or c == "-" else "-" for c in base).strip("-")[:35] or "host"
+    return f"{base}-{platform_digest(platform, root)[:4]}"
+
+
+def plan_sync(platform: str, instances: list[dict], vpcs: dict[str, str], current: list[Host],
+              root: Path = ROOT) -> dict:
+    """What `sync` does: the bridge, hosts to start (NAME, IP) and hosts to stop. Pure, unit-tested.
+
+    instances: [{id, name, state, private_ip, vpc_id}] of the platform; vpcs: {vpc id: CIDR};
+    current: the harness's hosts (hosts()).
+    """
+    live = sorted((i for i in instances if i.get("state") in EC2_LIVE_STATES), key=lambda i: i["id"])
+    problems = [f"instance {i['id']} ({i.get('name') or 'no Name tag'}) has no private IP yet"
+                for i in live if not i.get("private_ip")]
+    cidrs = sorted({vpcs.get(i.get("vpc_id"), "") for i in live})
+    if "" in cidrs:
+        problems.append("an instance's VPC is unknown to the emulator: " + ", ".join(
+            i["id"] for i in live if i.get("vpc_id") not in vpcs))
+    elif len(cidrs) > 1:
+        problems.append(f"the instances of {platform} sit in {len(cidrs)} VPCs ({', '.join(cidrs)}); one VPC is expected")
+    if problems:
+        raise HarnessError("; ".join(problems))
+    bridge = platform_bridge(platform, root)
+    address = ""
+    want: dict[str, tuple[str, dict]] = {}
+    if live:
+        vpc = ipaddress.ip_network(cidrs[0])
+        address = f"{vpc[1]}/{vpc.prefixlen}"
+        for inst in live:
+            name = instance_host_name(inst, platform, root)
+            if name in want:
+                raise HarnessError(f"instances {want[name][1]['instance_id']} and {inst['id']} both map to host {name}: "
+                                   "Name tags of a platform must be unique")
+            ip = ipaddress.ip_address(inst["private_ip"])
+            if ip not in vpc or ip == vpc[1]:
+                raise HarnessError(f"instance {inst['id']}: private IP {ip} is not a host address of VPC {vpc} "
+                                   f"other than the router {vpc[1]}")
+            want[name] = (str(ip), {"platform": platform, "checkout": str(root), "instance_id": inst["id"],
+                                    "instance_name": inst.get("name") or ""})
+    mine = [h for h in current if h.meta.get("platform") == platform and h.meta.get("checkout") == str(root)]
+    have = {h.name: h for h in mine}
+    stop = sorted(h.name for h in mine if h.name not in want or h.ip != want[h.name][0]
+                  or h.meta.get("instance_id") != want[h.name][1]["instance_id"] or h.pid is None)
+    start = sorted((name, ip) for name, (ip, _meta) in want.items() if name in stop or name not in have)
+    return {"bridge": bridge, "address": address, "start": start, "stop": stop,
+            "meta": {name: meta for name, (_ip, meta) in want.items()}, "hosts": sorted(want)}
+
+
+def emulator_instances(platform: str, endpoint: str, region: str) -> tuple[list[dict], dict[str, str]]:
+    """The platform's instances and their VPCs' CIDRs, read from the emulator (never a real AWS endpoint)."""
+    from urllib.parse import urlparse  # pylint: disable=import-outside-toplevel
+
+    if urlparse(endpoint).hostname not in LOOPBACK_HOSTS:
+        raise HarnessError(f"--endpoint {endpoint}: hosts are only made from the local emulator on loopback, "
+                           "never from a real AWS account")
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint, aws_access_key_id="testing",
+                       aws_secret_access_key="testing", aws_session_token="testing")  # nosec - emulator dummies
+    instances = []
+    for page in ec2.get_paginator("describe_instances").paginate(
+            Filters=[{"Name": "tag:msa:platform", "Values": [platform]},
+                     {"Name": "instance-state-name", "Values": list(EC2_LIVE_STATES)}]):
+        for res in page["Reservations"]:
+            for inst in res["Instances"]:
+                tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+                instances.append({"id": inst["InstanceId"], "name": tags.get("Name", ""), "state": inst["State"]["Name"],
+                                  "private_ip": inst.get("PrivateIpAddress", ""), "vpc_id": inst.get("VpcId", "")})
+    vpc_ids = sorted({i["vpc_id"] for i in instances if i["vpc_id"]})
+    vpcs = {v["VpcId"]: v["CidrBlock"] for v in ec2.describe_vpcs(VpcIds=vpc_ids)["Vpcs"]} if vpc_ids else {}
+    return instances, vpcs
+
+
+def sync(platform: str, endpoint: str, region: str, timeout: float = 180.0) -> dict:
+    """Make the harness's hosts of `platform` match its live instances; drop the bridge when none is left."""
+    instances, vpcs = emulator_instances(platform, endpoint, region)
+    plan = plan_sync(platform, instances, vpcs, hosts())
+    if plan["stop"]:
+        down(plan["stop"])
+    if plan["start"]:
+        up(plan["start"], plan["bridge"], plan["address"], timeout, plan["meta"])
+    elif plan["hosts"]:  # all up already: the bridge and its apt proxy still must be (after a reboot, say)
+        net_up(plan["bridge"], plan["address"])
+    elif _link_exists(plan["bridge"]) and not any(h.bridge == plan["bridge"] for h in hosts()):
+        net_down(plan["bridge"])
+    booted = [h.as_dict() for h in hosts() if h.name in plan["hosts"]]
+    return {"changed": bool(plan["start"] or plan["stop"]), "bridge": plan["bridge"], "address": plan["address"],
+            "started": [name for name, _ip in plan["start"]], "stopped": plan["stop"], "hosts": booted}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -486,6 +603,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="*")
     p.add_argument("--all", action="store_true")
     sub.add_parser("list")
+    p = sub.add_parser("sync", help="a host per running EC2 instance of a platform in the emulator")
+    p.add_argument("--platform", required=True)
+    p.add_argument("--endpoint", required=True, help="the emulator, e.g. http://127.0.0.1:5123")
+    p.add_argument("--region", required=True)
+    p.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
     if os.geteuid() != 0 and args.command != "list":
         print("testhosts: needs root (bridges, mounts, systemd-nspawn)", file=sys.stderr)
@@ -512,7 +634,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             if not args.names and not args.all:
                 parser.error("down: name hosts or give --all")
-            down([h.name for h in hosts()] if args.all else args.names)
+            current = hosts()
+            down([h.name for h in current] if args.all else args.names)
+            if args.all:  # the platform bridges `sync` made (molecule's shared bridge stays)
+                for bridge in sorted({h.bridge for h in current if h.meta.get("platform")}):
+                    net_down(bridge)
+        elif args.command == "sync":
+            print(json.dumps(sync(args.platform, args.endpoint, args.region, args.timeout), indent=2))
         else:
             print(json.dumps([h.as_dict() for h in hosts()], indent=2))
     except HarnessError as exc:

@@ -7,10 +7,11 @@ name: progress
 type: stdout
 short_description: One line per phase and play, full detail for failures
 description:
-  - A compact view of a long run such as C(site.yml). Every play ends with one line (its phase, its
-    name, hosts done out of hosts in the play, tasks run, hosts changed, elapsed time) and every phase
-    (the playbook file a play comes from, e.g. C(network) for C(playbooks/network.yml)) ends with a
-    line of its wall time.
+  - A compact view of a long run such as C(site.yml). Every play ends with one line (its name, hosts
+    done out of hosts in the play, tasks run, hosts changed, elapsed time) and every phase ends with a
+    line of its wall time. A phase is a layer of C(site.yml), named by the phase mark it imports before
+    each layer (C(phase_mark.yml) with C(msa_phase)); in a playbook without marks, the playbook file a
+    play comes from (C(teardown) for C(playbooks/teardown.yml)).
   - A failed or unreachable host is shown in full (task, file and line, the result as the default
     callback would print it, C(no_log) results censored), as are the messages of C(debug) tasks (the
     lines that say why a layer is skipped), diffs when C(--diff) is given, and warnings.
@@ -40,6 +41,9 @@ import time
 
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
+
+
+MARK = "phase_mark"   # playbooks/phase_mark.yml: site.yml imports it before each layer with msa_phase
 
 
 def phase_of(path):
@@ -81,6 +85,8 @@ class CallbackModule(CallbackBase):
         self._failure = None
         self._check = False
         self._dead = set()         # hosts that failed or went unreachable: later plays leave them out
+        self._layer = None         # the phase named by the last phase mark (site.yml), if any
+        self._quiet = False
 
     # ------------------------------------------------------------ output helpers
 
@@ -107,6 +113,9 @@ class CallbackModule(CallbackBase):
 
     def _end_play(self):
         if self._play is None:
+            return
+        if self._quiet and not self._play_failed:
+            self._play = None
             return
         total = len(self._play_hosts)
         done = total - len(self._play_failed & set(self._play_hosts))
@@ -138,13 +147,20 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._end_play()
         self._check = bool(getattr(play, "check_mode", False))
-        phase = phase_of(play.get_path())
+        # site.yml marks each layer with a play of phase_mark.yml carrying msa_phase: that names the phase
+        # until the next mark, whatever files the layer imports; without marks a playbook file is a phase.
+        path = play.get_path()
+        marked = (play.vars or {}).get("msa_phase") if phase_of(path) == MARK else None
+        if isinstance(marked, str) and marked:
+            self._layer = marked
+        phase = self._layer or phase_of(path)
         if phase != self._phase:
             self._end_phase()
             self._phase, self._phase_start = phase, time.monotonic()
             self._phases.append({"phase": phase, "seconds": 0.0, "status": "ok", "plays": 0})
             self._say(f"== {phase}{' (check mode)' if self._check else ''}", color=C.COLOR_HIGHLIGHT)
         self._play, self._play_start = play, time.monotonic()
+        self._quiet = phase_of(path) == MARK   # a phase mark is bookkeeping: no line of its own
         self._play_hosts = [h for h in self._hosts_of(play) if h not in self._dead]
         self._play_tasks = 0
         self._play_changed, self._play_failed = set(), set()

@@ -24,11 +24,12 @@ IMPORT = re.compile(r"\s*(?:-\s+)?ansible\.builtin\.import_playbook:\s*([A-Za-z0
 
 
 def site_phases(site_yml: str) -> list[str]:
-    """The layers site.yml imports, in order (a layer is named by its playbook: network.yml -> network)."""
+    """The layers site.yml imports, in order (a layer is named by its playbook: network.yml -> network; the
+    phase marks imported before each layer are not layers)."""
     phases = []
     for line in Path(site_yml).read_text(encoding="utf-8").splitlines():
         match = IMPORT.fullmatch(line)
-        if match and match.group(1) not in phases:
+        if match and match.group(1) not in phases and match.group(1) != "phase_mark":
             phases.append(match.group(1))
     return phases
 

@@ -112,3 +112,30 @@ def test_state_file_names_phases_and_the_first_failure(run):
     assert all(p["seconds"] >= 0 for p in state["phases"])
     assert state["failed"] == {"phase": "second", "play": "Build the second layer", "task": "Fail on one host",
                                "host": "two", "kind": "failed"}
+
+
+def test_phase_marks_name_the_phases_and_print_no_line_of_their_own(tmp_path):
+    """site.yml imports phase_mark.yml with msa_phase before each layer: that name holds until the next mark,
+    whatever files the layer imports (cluster.yml -> kubeadm.yml stays phase 'cluster')."""
+    (tmp_path / "phase_mark.yml").write_text(
+        "- name: Mark\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Mark the phase\n      ansible.builtin.set_fact:\n        mark: '{{ msa_phase }}'\n")
+    (tmp_path / "layer.yml").write_text("- name: Layer play\n  ansible.builtin.import_playbook: inner.yml\n")
+    (tmp_path / "inner.yml").write_text(
+        "- name: Inner play\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Work\n      ansible.builtin.debug:\n        msg: working\n")
+    (tmp_path / "site.yml").write_text("".join(
+        f"- name: Phase start ({p})\n  ansible.builtin.import_playbook: phase_mark.yml\n  vars: {{msa_phase: {p}}}\n"
+        f"- name: The {p} layer\n  ansible.builtin.import_playbook: layer.yml\n" for p in ("cluster", "data")))
+    state = tmp_path / "state.json"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="msa.platform.progress",
+               ANSIBLE_CALLBACKS_ENABLED="msa.platform.progress", MSA_PROGRESS_STATE=str(state), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "site.yml")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines() if line.startswith("== ")] == [
+        "== cluster", "== cluster", "== data", "== data"]
+    plays = [line.split()[1:3] for line in proc.stdout.splitlines() if line.startswith("  ok ")]
+    assert plays == [["Inner", "play"], ["Inner", "play"]]  # the marks print nothing
+    assert [p["phase"] for p in json.loads(state.read_text())["phases"]] == ["cluster", "data"]
