@@ -42,7 +42,6 @@ import time
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
-
 MARK = "phase_mark"   # playbooks/phase_mark.yml: site.yml imports it before each layer with msa_phase
 
 

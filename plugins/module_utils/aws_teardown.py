@@ -38,9 +38,8 @@ ORDER = (
     "load_balancers", "classic_load_balancers", "target_groups", "instances", *("rds_replicas", "rds_instances", "elasticache_groups"),
     *("rds_subnet_groups", "rds_parameter_groups", "elasticache_subnet_groups"),
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
-    "security_groups", "vpcs", "volumes", "key_pairs", "instance_profiles", "iam_roles", "iam_policies",
-    "etcd_buckets",
     "security_groups", "vpcs", "volumes", "key_pairs", "ecr_repositories", "s3_buckets", "instance_profiles", "iam_roles",
+    "iam_policies", "etcd_buckets",
 )
 KIND_LABELS = {
     "eks_addons": "EKS add-on", "eks_access_entries": "EKS access entry", "oidc_providers": "IAM OIDC provider",

@@ -309,7 +309,11 @@ def add_addons(ctx, plan: dict) -> dict:
     data = ctx.data
     k8s = ctx.mode in ("kubeadm", "eks")
     plan["ingress"] = _plan_ingress(ctx, data["ingress"], plan) if k8s and data.get("ingress") else None
-    plan["domains"] = [_plan_domain(d) for d in data.get("domains") or []] if k8s else []
+    # The domains' AWS resources (ecr, bucket, database, iam: topology_domains.plan_domains) are already in the
+    # plan; the Kubernetes side joins them, domain by domain.
+    aws = {d["name"]: d for d in plan.get("domains") or []}
+    plan["domains"] = [dict(_plan_domain(d), **{k: v for k, v in aws.get(d["name"], {}).items() if k not in ("name", "namespace")})
+                       for d in data.get("domains") or []] if k8s else []
     plan["gitops"] = dict(data["gitops"]) if k8s and data.get("gitops") else None
     plan["storage"] = dict(data["storage"], provisioner=EBS_CSI_PROVISIONER) if k8s else None
     return plan

@@ -56,7 +56,7 @@ def assemble(ctx) -> dict:
         nodes_by_role.setdefault(node["role"], []).append(node["name"])
     tags = {"msa:platform": name}
     tags.update(sorted(data["tags"].items()))
-    domains = plan_domains(name, ctx.mode, data["domains"])
+    domains = plan_domains(name, ctx.mode, data.get("domains") or [])
     services = build_services(name, data["services"], nodes_by_role)
     add_databases(services, domains)
     return {

@@ -77,6 +77,8 @@ def test_the_alb_needs_the_subnets_it_is_discovered_in():
     topology = full_kubeadm()
     topology["network"]["tiers"] = ["app", "data", "mgmt", "mq"]
     topology["network"]["nat"] = "none"
+    topology["network"]["access"] = "direct"  # a VPN server (like a bastion) would need the public tier too
+    del topology["network"]["vpn"]
     assert [e for e in validate(topology) if e.startswith("ingress.")] == [
         "ingress.scheme: an internet-facing ALB lives in the public subnets (the ones tagged for load balancer discovery), but "
         "network.tiers has no public; add it"]
