@@ -48,7 +48,7 @@ options:
       other_inline_policies:
         description:
           - Names of inline policies another layer puts on this role (e.g. the add-ons layer's controller
-            policies on the kubeadm node role): left as they are, never deleted here.
+            policies on the kubeadm node role), left as they are and never deleted here.
         type: list
         elements: str
         default: []
