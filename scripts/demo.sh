@@ -13,9 +13,11 @@ if [ "$(id -u)" != 0 ]; then
   echo "demo: needs root (the test hosts are systemd-nspawn containers on a bridge)" >&2
   exit 2
 fi
-# The lead's one-line-per-phase view, when the collection has it; plain Ansible output otherwise.
-if [ -f plugins/callback/progress.py ] && [ -z "${ANSIBLE_STDOUT_CALLBACK:-}" ]; then
-  export ANSIBLE_STDOUT_CALLBACK=msa.platform.progress
+# One line per phase and play, a failure in full (msa.platform.progress); naming it as the only enabled
+# callback leaves ansible.cfg's per-task profile out of this view. ANSIBLE_STDOUT_CALLBACK=default for
+# plain Ansible output.
+if [ -z "${ANSIBLE_STDOUT_CALLBACK:-}" ]; then
+  export ANSIBLE_STDOUT_CALLBACK=msa.platform.progress ANSIBLE_CALLBACKS_ENABLED=msa.platform.progress
 fi
 python scripts/emulator.py start >/dev/null
 eval "$(python scripts/emulator.py env)"
