@@ -38,7 +38,7 @@ CATALOGUE = {
     ("https://aws.github.io/eks-charts", "aws-load-balancer-controller"): {"1.14.0": "v2.14.0", "1.13.0": "v2.13.0"},
     ("https://kubernetes-sigs.github.io/aws-ebs-csi-driver", "aws-ebs-csi-driver"): {"2.36.0": "1.36.0", "2.17.0": "1.16.0"},
     ("https://kubernetes-sigs.github.io/metrics-server", "metrics-server"): {"3.12.2": "0.7.2", "3.8.1": "0.6.1"},
-    ("https://argoproj.github.io/argo-helm", "argo-cd"): {"7.7.14": "v2.13.3"},
+    ("https://argoproj.github.io/argo-helm", "argo-cd"): {"8.5.0": "v3.1.5", "7.7.14": "v2.13.3"},
     ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack"): {"65.1.1": "v0.77.1"},
 }
 RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
