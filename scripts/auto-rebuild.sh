@@ -37,7 +37,7 @@ mkdir -p "$runs"
 state_tool() { python "$ROOT/scripts/lib/rebuild_state.py" "$@"; }
 
 # What a resumed rebuild runs: computed before anything else, so a refusal changes nothing.
-teardown=1 extra=()
+teardown=1 extra=() resume_why='' resume_phase='' resume_teardown='' resume_skip=''
 if [ -n "$resume" ]; then
   [ -f "$state" ] || { echo "auto-rebuild: no earlier rebuild of $name to resume ($state)" >&2; exit 2; }
   skip=$(ansible-inventory -i "$inventory" --host localhost 2>/dev/null \

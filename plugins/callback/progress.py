@@ -21,7 +21,8 @@ description:
     task, host) are written there as JSON when the run ends; C(scripts/auto-rebuild.sh) reads it to
     print phase timings and to resume from the phase that failed.
 version_added: "0.2.0"
-author: msa.platform contributors
+author:
+  - msa.platform maintainers (@msa-platform)
 options:
   state_file:
     description: Where to write the run's phases and first failure as JSON (not written when empty).

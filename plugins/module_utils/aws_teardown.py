@@ -490,6 +490,7 @@ class Teardown:
                 break
             self._ignore_missing(s3, "delete_objects", Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
         self._ignore_missing(s3, "delete_bucket", Bucket=bucket)
+
     def _delete_security_groups(self, groups: List[Dict[str, Any]]) -> None:
         """A group named as a source by another one cannot go first: delete in reference order, and revoke rules only
         where references form a cycle (a group naming itself is no obstacle)."""

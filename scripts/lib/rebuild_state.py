@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: msa.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The bookkeeping of scripts/auto-rebuild.sh: phase timings, the last run's state, where --resume starts.

@@ -710,7 +710,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 # --- Add-on objects (cluster_addons): plain creates, GETs and merge patches ------------------------
 # The kinds the add-ons layer applies, served the way a kube-apiserver serves them: a namespaced object
 # is refused (404 namespaces "x" not found) until its Namespace exists; a Namespace gets the label, the

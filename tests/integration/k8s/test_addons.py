@@ -110,8 +110,8 @@ def test_addons_on_eks_install_apply_and_converge(stage, kube):
     for key, release in (("aws_load_balancer_controller", "aws-load-balancer-controller"), ("metrics_server", "metrics-server"),
                          ("argocd", "argocd")):
         call, pinned = upgrades[release], DEFAULTS[key]
-        assert (call["chart"], call["version"], call["repo"], call["namespace"]) == (pinned["chart"], pinned["version"], pinned["repo"],
-                                                                                      pinned["namespace"])
+        assert (call["chart"], call["version"], call["repo"], call["namespace"]) == (
+            pinned["chart"], pinned["version"], pinned["repo"], pinned["namespace"])
         assert call["install"] and call["create_namespace"] and call["wait"]
     alb = upgrades["aws-load-balancer-controller"]["values"]
     assert (alb["clusterName"], alb["region"], alb["vpcId"], alb["defaultTargetType"]) == ("courm", REGION, stage["vpc"], "ip")

@@ -16,8 +16,8 @@ PLAYBOOK = ROOT / "tests" / "integration" / "k8s" / "playbooks" / "drain.yml"
 
 
 def evict(kube, namespace: str, name: str, body: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(body if body is not None else {"apiVersion": "policy/v1", "kind": "Eviction",
-                                                      "metadata": {"name": name, "namespace": namespace}}).encode()
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace}}
+    data = json.dumps(body if body is not None else eviction).encode()
     request = urllib.request.Request(f"{kube.url}/api/v1/namespaces/{namespace}/pods/{name}/eviction", data=data,
                                      method="POST", headers={"Authorization": "Bearer fake-admin-token",
                                                              "Content-Type": "application/json"})

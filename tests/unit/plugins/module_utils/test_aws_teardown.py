@@ -53,8 +53,6 @@ def build(ec2, platform: str, cidr: str) -> dict:
 
 
 @pytest.fixture
-
-
 def aws(monkeypatch):
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)

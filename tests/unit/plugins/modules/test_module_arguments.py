@@ -242,7 +242,7 @@ def test_bad_values_inside_options_are_named(run, name, args, field):
 @pytest.mark.parametrize("name", list(BASE))
 def test_the_base_arguments_are_valid(run, name, request):
     """The cases above fail because of their one bad value, not because the base is wrong."""
-    endpoint = request.getfixturevalue("aws") if name in ("aws_teardown", "aws_network_state", "aws_node_roles",
-                                                            "elasticache_replication_group", "rds_postgresql") else None
+    with_emulator = ("aws_teardown", "aws_network_state", "aws_node_roles", "elasticache_replication_group", "rds_postgresql")
+    endpoint = request.getfixturevalue("aws") if name in with_emulator else None
     result = run(name, {"_ansible_check_mode": True}, endpoint)
     assert not result.get("failed"), result["msg"]
