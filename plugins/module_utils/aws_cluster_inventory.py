@@ -33,7 +33,7 @@ TAG_VALUE_MAX = 256
 
 K8S_ROLES = frozenset(("control_plane", "worker", "api"))
 # Groups that always exist (possibly empty), the same names the plan uses (docs/plan.md `groups`).
-FIXED_GROUPS = ("k8s_cluster", "control_plane", "workers", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion")
+FIXED_GROUPS = ("k8s_cluster", "control_plane", "workers", "postgresql", "redis", "rabbitmq", "kafka", "monitoring", "bastion", "ci")
 HOST_SOURCES = ("auto", "private_ip", "public_ip", "ssm")
 HOSTNAME_SOURCES = ("name", "instance_id", "private_ip")
 
