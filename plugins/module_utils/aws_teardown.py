@@ -204,14 +204,16 @@ class Teardown:
         pairs = call(self.clients, self.clients.ec2, "describe_key_pairs", Filters=[tag_filter(self.platform)]).get("KeyPairs", [])
         for pair in ours(pairs, self.platform):
             add("key_pairs", pair["KeyName"], pair)
-        self._find_domains(add)
+        buckets = self._buckets()
+        self._find_domains(add, [b for b in buckets if not b.startswith(f"{self.platform}-etcd-")])
         profiles, roles = self._iam()
         for profile in profiles:
             add("instance_profiles", profile["InstanceProfileName"], roles=[r["RoleName"] for r in profile.get("Roles", [])])
         for role in roles:
             add("iam_roles", role)
-        for bucket in self._etcd_buckets():
-            add("etcd_buckets", bucket)
+        for bucket in buckets:   # <platform>-etcd-<account id> (etcd_backup): deleted after the IAM roles
+            if bucket.startswith(f"{self.platform}-etcd-"):
+                add("etcd_buckets", bucket)
         for policy in self._iam_policies():
             add("iam_policies", policy["Arn"], name=policy["PolicyName"])
         return out
@@ -339,25 +341,27 @@ class Teardown:
                 if tags_of(call(self.clients, self.clients.iam, "list_policy_tags", PolicyArn=p["Arn"])).get(TAG) == self.platform]
 
     # ---------------------------------------------------------------- domains (discovery)
-    def _find_domains(self, add: Callable[..., None]) -> None:
+    def _find_domains(self, add: Callable[..., None], buckets: List[str]) -> None:
         """The domains' ECR repositories (named <platform>/<domain>/<repo>: ECR's module sets no tags, the name
-        prefix is the platform's) and S3 buckets tagged for the platform."""
+        prefix is the platform's) and their S3 buckets (`buckets`: the platform's, the etcd bucket left out)."""
         if self.clients.ecr is not None:
             prefix = self.platform + "/"
             for repo in pages(self.clients, self.clients.ecr, "describe_repositories", "repositories", token="nextToken"):
                 if repo["repositoryName"].startswith(prefix):
                     add("ecr_repositories", repo["repositoryName"])
-        for bucket in self._buckets():
+        for bucket in buckets:
             add("s3_buckets", bucket)
 
     def _buckets(self) -> List[str]:
+        """The platform's buckets (domains' and the etcd snapshot bucket): named <platform>-... and tagged
+        msa:platform=<platform>, so a same-prefix bucket of someone else's is left alone. One ListBuckets; only
+        names the platform builds get a tagging read, never every bucket of the account."""
         if self.clients.s3 is None:
             return []
         found = []
-        # Only names the platform builds (<platform>-...) are read: one tagging call each, never every bucket of the account.
         for bucket in call(self.clients, self.clients.s3, "list_buckets").get("Buckets", []):
-            if not bucket["Name"].startswith(self.platform + "-") or bucket["Name"].startswith(self.platform + "-etcd-"):
-                continue   # the etcd snapshot bucket is etcd_buckets' (deleted after the IAM roles)
+            if not bucket["Name"].startswith(self.platform + "-"):
+                continue
             tags = self._ignore_missing(self.clients.s3, "get_bucket_tagging", Bucket=bucket["Name"]) or {}
             if tags_of({"Tags": tags.get("TagSet", [])}).get(TAG) == self.platform:
                 found.append(bucket["Name"])
@@ -369,17 +373,7 @@ class Teardown:
         for item in found["ecr_repositories"]:
             self._ignore_missing(self.clients.ecr, "delete_repository", repositoryName=item["id"], force=True)
         for item in found["s3_buckets"]:
-            self._empty_bucket(item["id"])
-            self._ignore_missing(self.clients.s3, "delete_bucket", Bucket=item["id"])
-
-    def _empty_bucket(self, bucket: str) -> None:
-        s3 = self.clients.s3
-        while True:
-            listed = self._ignore_missing(s3, "list_object_versions", Bucket=bucket, MaxKeys=1000) or {}
-            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
-            if not objects:
-                return
-            self._ignore_missing(s3, "delete_objects", Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            self._delete_bucket(item["id"])
 
     # ---------------------------------------------------------------- deletion
     def run(self, passes: int = 3) -> Dict[str, List[Dict[str, Any]]]:
@@ -464,22 +458,7 @@ class Teardown:
             self._delete_policy(item["id"])
         return found
 
-    # ---------------------------------------------------------------- etcd snapshot bucket (etcd_backup)
-    def _etcd_buckets(self) -> List[str]:
-        """<platform>-etcd-<account id>: named so and tagged msa:platform=<platform> (a same-prefix bucket of
-        someone else's is left alone)."""
-        if self.clients.s3 is None:
-            return []
-        prefix = f"{self.platform}-etcd-"
-        found = []
-        for bucket in call(self.clients, self.clients.s3, "list_buckets").get("Buckets", []):
-            if not bucket["Name"].startswith(prefix):
-                continue
-            tagging = self._ignore_missing(self.clients.s3, "get_bucket_tagging", Bucket=bucket["Name"]) or {}
-            if {t["Key"]: t["Value"] for t in tagging.get("TagSet", [])}.get(TAG) == self.platform:
-                found.append(bucket["Name"])
-        return found
-
+    # ---------------------------------------------------------------- buckets (domains, etcd_backup)
     def _delete_bucket(self, bucket: str) -> None:
         """Every object version and delete marker (the bucket is versioned), 1000 per call, then the bucket."""
         s3 = self.clients.s3
