@@ -194,7 +194,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5139, help="emulator port used (and reset) by this benchmark only")
     options = parser.parse_args()
     endpoint = emulator.start(options.port)
-    env = dict(os.environ, **emulator.client_env(options.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    # A source that fails to parse is only a warning to ansible-inventory (an empty listing, exit 0): make it an error,
+    # so a client timing out against a slow emulator cannot pass for a fast plugin.
+    env = dict(os.environ, **emulator.client_env(options.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
     os.environ.update(emulator.client_env(options.port))
     import boto3  # pylint: disable=import-outside-toplevel
 
@@ -235,6 +238,8 @@ def main() -> None:
         same = membership(ours_out) == membership(ec2_out) == membership(warm_out) == membership(same_out)
         same_vars = json.loads(same_out)["_meta"]["hostvars"] == json.loads(ours_out)["_meta"]["hostvars"]
         hosts = len(json.loads(ours_out)["_meta"]["hostvars"])
+        if hosts != options.instances or len(json.loads(ec2_out)["_meta"]["hostvars"]) != options.instances:
+            raise SystemExit(f"the listings do not hold the {options.instances} instances (ours {hosts}): no figures")
         ec2_over, ours_over = ec2_total - startup - floor_s, cold - startup - floor_s
         print(f"floor (one paginated describe_instances, boto3)  {floor_s:6.2f} s")
         print(f"start-up (ansible-inventory --version)           {startup:6.2f} s")

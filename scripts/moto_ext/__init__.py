@@ -11,15 +11,16 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 - iam_oidc: adding and removing client IDs of an OpenID Connect provider.
 - ec2_key_pairs: ImportKeyPair's fingerprint as the EC2 API reference documents it.
 - ec2_subnets: deleting a subnet removes its route table association.
+- ec2_tags: a resource's tags read directly (DescribeInstances at 10,000 instances: 887 s -> seconds).
 - rds: DescribeDBParameterGroups by name (managed PostgreSQL).
 - elasticache: replication groups as ElastiCache keeps them (managed Redis).
 """
 from __future__ import annotations
 
-from . import ec2_key_pairs, ec2_launch_templates, ec2_metadata, ec2_rules, ec2_subnets, eks, elasticache, iam_oidc, rds
+from . import ec2_key_pairs, ec2_launch_templates, ec2_metadata, ec2_rules, ec2_subnets, ec2_tags, eks, elasticache, iam_oidc, rds
 
 FIXES = (ec2_rules, ec2_metadata, ec2_launch_templates, eks, iam_oidc,
-         ec2_key_pairs, ec2_subnets)
+         ec2_key_pairs, ec2_subnets, ec2_tags)
 FIXES += (rds, elasticache)
 
 

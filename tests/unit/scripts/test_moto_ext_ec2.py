@@ -59,3 +59,36 @@ def test_deleting_a_subnet_removes_its_route_table_association():
     assert [(a["RouteTableAssociationId"], a["SubnetId"]) for a in left] == [(kept, other)]
     ec2.delete_subnet(SubnetId=other)
     ec2.delete_route_table(RouteTableId=table)   # no DependencyViolation, no disassociation needed
+
+
+@mock_aws
+def test_tags_read_directly_are_the_scan_s_tags_and_filters_still_select(monkeypatch):
+    """ec2_tags: each resource's tags equal what moto's region-wide scan returns for it, in order; tag filters select the
+    same instances; and no per-resource read scans the region any more (DescribeInstances was quadratic)."""
+    from moto.ec2.models import core
+    from moto_ext import ec2_tags
+
+    ec2 = boto3.client("ec2", region_name="ap-northeast-2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=6, MaxCount=6, SubnetId=subnet)["Instances"]]
+    for n, instance in enumerate(ids):
+        ec2.create_tags(Resources=[instance], Tags=[{"Key": "msa:pool", "Value": f"p{n % 2}"}, {"Key": "Name", "Value": f"n{n}"}])
+    ec2.create_tags(Resources=[vpc, subnet], Tags=[{"Key": "msa:pool", "Value": "p0"}])
+
+    backend = __import__("moto.ec2.models", fromlist=["ec2_backends"]).ec2_backends["123456789012"]["ap-northeast-2"]
+    resources = [backend.get_vpc(vpc), backend.get_subnet(subnet), *(backend.get_instance(i) for i in ids),
+                 backend.describe_security_groups()[0]]  # the default group has no tags
+    scanned = [backend.describe_tags(filters={"resource-id": [r.id]}) for r in resources]
+    assert [r.get_tags() for r in resources] == scanned
+    assert scanned[-1] == [] and [t["key"] for t in scanned[2]] == ["msa:pool", "Name"]
+    assert scanned[0][0]["resource_type"] == "vpc" and scanned[2][0]["resource_type"] == "instance"
+
+    def no_scan(*_args, **_kwargs):
+        raise AssertionError("a resource's tags read by scanning the region")
+    monkeypatch.setattr(type(backend), "describe_tags", no_scan)
+    reservations = ec2.describe_instances(Filters=[{"Name": "tag:msa:pool", "Values": ["p1"]}])["Reservations"]
+    found = {i["InstanceId"]: {t["Key"]: t["Value"] for t in i["Tags"]} for r in reservations for i in r["Instances"]}
+    assert sorted(found) == sorted(ids[1::2]) and all(tags["msa:pool"] == "p1" for tags in found.values())
+    assert core.TaggedEC2Resource.get_tags is ec2_tags._get_tags  # pylint: disable=protected-access
