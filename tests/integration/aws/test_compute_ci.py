@@ -20,7 +20,8 @@ TOPOLOGY = {
     "name": "cishop", "region": REGION,
     "kubernetes": {"mode": "kubeadm"},
     "network": {"cidr": "10.42.0.0/16", "admin_cidrs": ["203.0.113.0/24"]},
-    "pools": [{"name": "cp", "role": "control_plane"}, {"name": "jenkins", "role": "ci"}, {"name": "mon", "role": "monitoring"}],
+    "pools": [{"name": "cp", "role": "control_plane"}, {"name": "w", "role": "worker"}, {"name": "jenkins", "role": "ci"},
+              {"name": "mon", "role": "monitoring"}],
     "domains": [{"name": "order", "ecr": {"repositories": ["order-api", "order-worker"]}}, {"name": "user"},
                 {"name": "product", "ecr": {"repositories": ["product-api"]}}],
 }
@@ -53,7 +54,7 @@ def test_ci_role_pushes_to_the_domains_repositories_only(aws, tmp_path):
     _compute(inv)
     iam = boto3.client("iam", endpoint_url=URL, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
-    assert roles == ["cishop-ci", "cishop-control-plane", "cishop-host"]
+    assert roles == ["cishop-ci", "cishop-control-plane", "cishop-host", "cishop-node"]
     assert iam.list_role_policies(RoleName="cishop-ci")["PolicyNames"] == ["ecr-push"]
     assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="cishop-ci")["AttachedPolicies"]] == [
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
@@ -64,7 +65,7 @@ def test_ci_role_pushes_to_the_domains_repositories_only(aws, tmp_path):
     assert push["Resource"] == [f"arn:aws:ecr:{REGION}:${{aws:PrincipalAccount}}:repository/cishop/{r}"
                                 for r in ("order/order-api", "order/order-worker", "product/product-api")]
     assert "ecr:PutImage" in push["Action"] and not any(a.endswith("*") for a in push["Action"])
-    for other in ("cishop-control-plane", "cishop-host"):
+    for other in ("cishop-control-plane", "cishop-host", "cishop-node"):
         for name in iam.list_role_policies(RoleName=other)["PolicyNames"]:
             assert "ecr:PutImage" not in json.dumps(iam.get_role_policy(RoleName=other, PolicyName=name)["PolicyDocument"]), other
     profile = iam.get_instance_profile(InstanceProfileName="cishop-ci")["InstanceProfile"]
