@@ -49,7 +49,7 @@ stage_molecule() {
   # The bridge and its apt proxy once, before scenarios race to create them.
   python scripts/testhosts.py net-up >/dev/null
   # Longest first, so the last to start are the short ones; scenarios not listed here run last.
-  local order=(kafka monitoring kubeadm rabbitmq postgresql redis node_prep smoke) all=() s
+  local order=(kafka monitoring kubeadm rabbitmq postgresql redis node_prep jenkins smoke) all=() s
   for s in molecule/*/molecule.yml; do s=${s%/molecule.yml}; all+=("${s#molecule/}"); done
   scenarios=()
   for s in "${order[@]}"; do if [[ " ${all[*]} " == *" $s "* ]]; then scenarios+=("$s"); fi; done

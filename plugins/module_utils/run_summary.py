@@ -90,6 +90,9 @@ def derived_endpoints(plan: dict, ips: dict) -> list:
             add("alertmanager", "http", node, mon["alertmanager_port"], "Alertmanager")
         if mon.get("grafana"):
             add("grafana", "http", node, mon["grafana_port"], "Grafana")
+    ci = _svc(plan, "ci")
+    for node in ci.get("nodes") or []:
+        add("jenkins", "http", node, ci["port"], f"Jenkins {ci.get('version')} (admin {ci.get('admin_user')}; operators only)")
     return out
 
 

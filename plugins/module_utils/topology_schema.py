@@ -438,6 +438,19 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("grafana", _f("bool", "Run Grafana.", False)),
             ("grafana_port", _port(3000, "Grafana port.")),
         ))),
+        ("ci", _f("dict", "Jenkins on the ci pool (role jenkins, playbooks/ci.yml); the admin password is jenkins_admin_password "
+                  "from your secret source.", {}, fields=(
+            ("version", _f("str", "Jenkins LTS version, pinned and held (2.541.x is the last LTS line on Java 17, Debian 12's).",
+                           "2.541.3", pattern=r"[0-9]+\.[0-9]+\.[0-9]+", pattern_hint="X.Y.Z, quoted")),
+            ("executors", _f("int", "Executors of the controller itself (0: builds only on agents).", 2, minimum=0, maximum=64)),
+            ("url", _f("str", "The URL Jenkins announces (links, webhooks).", Dynamic("http://<ci node address>:8080/"),
+                       pattern=r"https?://[^/\s]+(/\S*)?", pattern_hint="http(s)://host[:port]/path")),
+            ("admin_user", _f("str", "Administrator user id (JCasC local realm, no signup).", "admin",
+                              pattern=r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}", pattern_hint="letters, digits, '_', '.', '@', '-'")),
+            ("plugins", _f("list", "Plugins besides configuration-as-code (always installed); their required dependencies come "
+                           "from the update center.", [], item=_f("str", "Plugin short name.", pattern=r"[a-z0-9][a-z0-9._-]*",
+                                                                pattern_hint="a plugin short name like git"))),
+        ))),
     ))),
     # ---- cluster add-ons (issue 16): ingress, domains, gitops, storage; rules and plan in topology_addons.py
     ("ingress", _f("dict", "An ALB (AWS Load Balancer Controller) in front of the cluster's services; absent: none.", None, modes=ANY_MODE,

@@ -16,6 +16,7 @@ from ansible_collections.msa.platform.plugins.module_utils.topology_schema impor
 from ansible_collections.msa.platform.plugins.module_utils.topology_sg import (
     EXPORTER_PORTS,
     FIXED_PORTS,
+    JENKINS_PORT,
 )
 
 _PG_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -66,7 +67,7 @@ def _ports(section: str, ports: dict, errors: list) -> None:
 def check_services(svc: dict, raw: dict, counts: dict, errors: list) -> None:
     """Semantic checks of `services`; `counts` maps a role to its node count (absent: no pool)."""
     raw = raw if isinstance(raw, dict) else {}
-    for section in SERVICE_ROLES:
+    for section in (*SERVICE_ROLES, "ci"):
         if section in raw and section not in counts and not is_managed(raw, section):
             errors.append(f"services.{section}: no pool has role {section}, so these settings would do nothing; add a pool with role: {section} "
                           f"or remove services.{section}")
@@ -214,5 +215,10 @@ def build_services(name: str, svc: dict, nodes_by_role: dict) -> dict:
         exporters.update((role, EXPORTER_PORTS[role]) for role in ("postgresql", "redis", "rabbitmq", "kafka") if role in nodes_by_role)
         mon.update(exporters=exporters, nodes=nodes_by_role["monitoring"])
         out["monitoring"] = mon
+    if "ci" in nodes_by_role:
+        ci = dict(svc["ci"])
+        ci.update(plugins=["configuration-as-code"] + [p for p in ci["plugins"] if p != "configuration-as-code"],
+                  port=JENKINS_PORT, nodes=nodes_by_role["ci"])
+        out["ci"] = ci
     add_managed(name, svc, out)
     return out

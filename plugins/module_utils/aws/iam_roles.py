@@ -163,3 +163,22 @@ class Roles:
                 raise
             # a profile that holds no role is not in the role details: it exists, so make its tags right
             self.call("tag_instance_profile", InstanceProfileName=request["InstanceProfileName"], Tags=request["Tags"])
+
+
+# ECR actions of a push (and the pulls a build does of its own base images in the same repositories).
+ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
+                    "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+
+
+def ecr_push_policy(region: str, repositories: List[str], partition: str = "aws") -> Dict[str, Any]:
+    """The CI node role's inline policy: an ECR login (GetAuthorizationToken cannot be scoped: Resource "*") and push
+    on exactly these repositories of the role's own account (the ${aws:PrincipalAccount} policy variable, so the plan
+    needs no account id); {} when there is no repository (a login alone would push nowhere)."""
+    names = sorted(set(repositories))
+    if not names:
+        return {}
+    arns = [f"arn:{partition}:ecr:{region}:${{aws:PrincipalAccount}}:repository/{name}" for name in names]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "PushToDomainRepositories", "Effect": "Allow", "Action": list(ECR_PUSH_ACTIONS), "Resource": arns},
+    ]}

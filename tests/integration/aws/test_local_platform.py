@@ -202,7 +202,7 @@ def test_the_summary_and_diagram_hold_every_node_and_endpoint(built):
         primary = plan["services"][role].get("primary") or plan["services"][role]["nodes"][0]
         assert any(e["name"] == name and e["address"] == ips[primary] for e in summary["endpoints"]), name
     assert [s["layer"] for s in summary["skipped"]][:1] == ["cluster"]
-    assert [p["phase"] for p in summary["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "data", "access",
+    assert [p["phase"] for p in summary["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "ci", "data", "access",
                                                        "monitoring", "summary"]
     if shutil.which("dot"):
         assert "<svg" in (run_dir / "platform.svg").read_text()

@@ -125,3 +125,12 @@ def test_graphviz_renders_the_dot_file(plan):
 def test_filter_refuses_wrong_types_with_a_message():
     with pytest.raises(AnsibleFilterError, match="expects the plan"):
         FilterModule().filters()["run_summary"]("not a plan", {})
+
+
+def test_jenkins_is_listed_for_a_ci_pool():
+    plan = plan_of(ROOT / "inventories" / "examples" / "courm-eks" / "group_vars" / "all" / "topology.yml")
+    ips = ips_of(plan)
+    node = plan["services"]["ci"]["nodes"][0]
+    jenkins = [e for e in run_summary.derived_endpoints(plan, ips) if e["name"] == "jenkins"]
+    assert jenkins == [{"name": "jenkins", "kind": "http", "address": ips[node], "port": 8080,
+                        "note": "Jenkins 2.541.3 (admin admin; operators only)"}]

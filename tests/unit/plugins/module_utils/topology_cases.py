@@ -83,6 +83,7 @@ def full_kubeadm() -> dict:
             {"name": "mq", "role": "rabbitmq"},
             {"name": "kafka", "role": "kafka", "count": 3},
             {"name": "mon", "role": "monitoring"},
+            {"name": "jenkins", "role": "ci"},
         ],
         "services": {
             "postgresql": {"databases": [{"name": "orders", "owner": "orders_app"}]},
@@ -90,6 +91,7 @@ def full_kubeadm() -> dict:
             "rabbitmq": {"vhosts": ["/", "shop"]},
             "kafka": {"version": "3.7.2"},
             "monitoring": {"retention": "30d", "scrape_interval": "15s"},
+            "ci": {"version": "2.541.3", "url": "https://ci.shop.example/", "admin_user": "ci-admin", "plugins": ["git"]},
         },
         # cluster add-ons (issue 16)
         "ingress": {"scheme": "internet-facing", "health_check_path": "/healthz", "source_cidrs": ["198.51.100.0/24"],
