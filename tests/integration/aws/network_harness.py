@@ -26,21 +26,29 @@ def ansible_env(endpoint: str) -> dict[str, str]:
                 AWS_SESSION_TOKEN="testing", AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
 
 
-def playbook_cmd(name: str, example: str, *args: str) -> list[str]:
-    return [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(ROOT / "inventories" / "examples" / example),
-            str(ROOT / "playbooks" / name), *args]
+def playbook_cmd(name: str, example: str | Path, *args: str) -> list[str]:
+    """ansible-playbook of playbooks/<name> on an example by name (inventories/examples/<example>) or an inventory path."""
+    inventory = example if isinstance(example, Path) else ROOT / "inventories" / "examples" / example
+    return [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *args]
 
 
-def playbook(name: str, example: str, *args: str, endpoint: str = URL, timeout: int = 600) -> subprocess.CompletedProcess:
+def playbook(name: str, example: str | Path, *args: str, endpoint: str = URL, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(playbook_cmd(name, example, *args), cwd=ROOT, env=ansible_env(endpoint), capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 
+def recaps(run: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
+    """Every host's line of PLAY RECAP as numbers: {host: {ok, changed, unreachable, failed, ...}}."""
+    lines = re.findall(r"^(\S+)\s+:\s+(ok=.*)$", run.stdout.split("PLAY RECAP")[-1], re.M)
+    assert lines, run.stdout[-3000:] + run.stderr[-3000:]
+    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in lines}
+
+
 def recap(run: subprocess.CompletedProcess) -> dict[str, int]:
     """The localhost line of PLAY RECAP as numbers."""
-    match = re.search(r"^localhost\s+:\s+(.*)$", run.stdout, re.M)
-    assert match, run.stdout[-3000:] + run.stderr[-3000:]
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+    hosts = recaps(run)
+    assert "localhost" in hosts, run.stdout[-3000:] + run.stderr[-3000:]
+    return hosts["localhost"]
 
 
 def ec2():
@@ -95,10 +103,13 @@ def leftovers(platform: str) -> list[str]:
              if i["State"]["Name"] != "terminated"]
     left += [f"volume {v['VolumeId']}" for v in client.describe_volumes(Filters=flt)["Volumes"]]
     left += [f"eip {a['AllocationId']}" for a in client.describe_addresses()["Addresses"]]
-    nats = {n["NatGatewayId"]: n["State"] for n in client.describe_nat_gateways()["NatGateways"]}
+    # The tagging API still lists deleted NAT gateways and terminated instances (as EC2 shows them for a while).
+    gone = {n["NatGatewayId"] for n in client.describe_nat_gateways()["NatGateways"] if n["State"] in ("deleted", "failed")}
+    gone |= {i["InstanceId"] for r in client.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["terminated"]}])[
+        "Reservations"] for i in r["Instances"]}
     tagging = boto3.client("resourcegroupstaggingapi", endpoint_url=URL, region_name=REGION, aws_access_key_id="testing",
                            aws_secret_access_key="testing")
     for mapping in tagging.get_resources(TagFilters=[{"Key": TAG, "Values": [platform]}])["ResourceTagMappingList"]:
-        if nats.get(mapping["ResourceARN"].rsplit("/", 1)[-1]) not in ("deleted", "failed"):
+        if mapping["ResourceARN"].rsplit("/", 1)[-1] not in gone:
             left.append(mapping["ResourceARN"])
     return sorted(set(left))
