@@ -37,6 +37,8 @@ PASSWORD = "correct horse battery staple"
 SKIP = {
     "data_hosts": {"why": "the EC2 nodes are emulator records, not machines",
                    "instead": "playbooks/data_hosts.yml: the self-managed PostgreSQL, Redis, RabbitMQ and Kafka on their pools' nodes"},
+    "ci": {"why": "the EC2 nodes are emulator records, not machines",
+           "instead": "playbooks/ci.yml: Jenkins LTS on the ci pool (tested on a real host in molecule/jenkins)"},
     "monitoring": {"why": "the EC2 nodes are emulator records, not machines",
                    "instead": "playbooks/monitoring.yml: exporters on every node, Prometheus, Alertmanager and Grafana"},
 }
@@ -120,13 +122,13 @@ def test_courm_eks_site(stage):
     first = site(courm)
     assert_skips_said(first, courm)
 
-    # network + compute: the VPC, the EC2 pools EKS does not run (kafka, monitoring, bastion) and the inventory of them
+    # network + compute: the VPC, the EC2 pools EKS does not run (kafka, monitoring, bastion, ci) and the inventory of them
     ec2, eks, rds, cache = (client(s, region) for s in ("ec2", "eks", "rds", "elasticache"))
     assert network_harness.counts("courm") == {"vpcs": 1, "subnets": 15, "route_tables": 5, "nat_gateways": 3, "addresses": 3,
                                                "security_groups": 9, "internet_gateways": 1}
     report = summary(courm)
     nodes = {n["name"]: n for n in report["nodes"]}
-    assert sorted(nodes) == ["courm-bastion-1", "courm-kafka-1", "courm-kafka-2", "courm-kafka-3", "courm-monitoring-1"]
+    assert sorted(nodes) == ["courm-bastion-1", "courm-jenkins-1", "courm-kafka-1", "courm-kafka-2", "courm-kafka-3", "courm-monitoring-1"]
     running = {i["InstanceId"]: i["PrivateIpAddress"] for r in ec2.describe_instances(Filters=[
         {"Name": "tag:msa:platform", "Values": ["courm"]}, {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
         for i in r["Instances"]}
@@ -178,8 +180,8 @@ def test_courm_eks_site(stage):
     assert endpoints["courm-postgresql"]["kind"] == "postgresql-writer"
     assert endpoints["courm-postgresql-replica-1"]["address"] == replica["Endpoint"]["Address"]
     assert endpoints["courm-redis"]["address"] == group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
-    assert [p["phase"] for p in report["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "data", "access",
-                                                      "monitoring", "summary"]
+    assert [p["phase"] for p in report["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "ci", "data",
+                                                      "access", "monitoring", "summary"]
 
     # Deletion protection holds teardown back until asked; then nothing is left but the final snapshot, kept on purpose.
     refused = network_harness.playbook("teardown.yml", courm["inventory"], "-e", "confirm_teardown=courm", timeout=900)
