@@ -25,8 +25,10 @@ author:
   - msa.platform maintainers (@msa-platform)
 options:
   state_file:
-    description: Where to write the run's phases and first failure as JSON (not written when empty).
-    type: path
+    description:
+      - Where to write the run's phases and first failure as JSON (not written when empty).
+      - A string, not a path option, because Ansible turns an empty path into the current directory.
+    type: str
     default: ''
     env:
       - name: MSA_PROGRESS_STATE
@@ -282,6 +284,7 @@ class CallbackModule(CallbackBase):
         path = self.get_option("state_file")
         if not path:
             return
+        path = os.path.abspath(os.path.expanduser(path))
         state = {"playbook": getattr(self, "_playbook", None), "seconds": round(total, 1), "check_mode": self._check,
                  "phases": self._phases, "failed": self._failure}
         directory = os.path.dirname(os.path.abspath(path))
