@@ -383,18 +383,20 @@ def inotify_room(knob: Path = INOTIFY_KNOB) -> None:
 
 def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = DEFAULT_CIDR,
        timeout: float = 60.0, meta: dict[str, dict] | None = None) -> list[dict]:
-    """Boot hosts NAME=IP in parallel; return them once sshd answers on each."""
-    build_rootfs()
-    net = net_up(bridge, cidr)
+    """Boot hosts NAME=IP in parallel; return them once sshd answers on each. Bad specs are refused first,
+    before the bridge or its apt proxy is touched."""
     iface = ipaddress.ip_interface(cidr)
-    running = {h.name: h for h in hosts() if h.pid}
-    todo = []
     for name, ip in specs:
         if not _valid_name(name):
             raise HarnessError(f"host name {name!r}: use letters, digits and '-', at most 40 characters")
         addr = ipaddress.ip_address(ip)
         if addr not in iface.network or addr == iface.ip or addr in (iface.network.network_address, iface.network.broadcast_address):
             raise HarnessError(f"{name}={ip}: not a free host address of {iface.network} (bridge {bridge} is {iface.ip})")
+    build_rootfs()
+    net = net_up(bridge, cidr)
+    running = {h.name: h for h in hosts() if h.pid}
+    todo = []
+    for name, ip in specs:
         address = f"{ip}/{iface.network.prefixlen}"
         if name in running and running[name].address == address:
             continue
