@@ -49,9 +49,12 @@ def _pid_file(port: int) -> Path:
 
 
 def _answers(port: int) -> bool:
+    """moto answers on the port. Its config, not data.json: data.json dumps every resource (the managed IAM
+    policies alone are hundreds), which took 28 s after a make demo on the loaded machine, so a running
+    emulator looked dead and `start` refused the port as taken by someone else."""
     try:
-        with urllib.request.urlopen(f"{endpoint(port)}/moto-api/data.json", timeout=2) as resp:
-            return resp.status == 200
+        with urllib.request.urlopen(f"{endpoint(port)}/moto-api/config", timeout=5) as resp:
+            return resp.status in (200, 201)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
 

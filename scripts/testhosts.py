@@ -66,6 +66,8 @@ CGROUP_GROUP = "msa-testhosts"
 DEFAULT_BRIDGE = os.environ.get("MSA_TESTHOSTS_BRIDGE", "msabr0")
 DEFAULT_CIDR = os.environ.get("MSA_TESTHOSTS_CIDR", "10.213.0.1/24")
 ACNG_PORT = 3142
+INOTIFY_KNOB = Path("/proc/sys/fs/inotify/max_user_instances")
+INOTIFY_INSTANCES = 1024
 
 
 class HarnessError(Exception):
@@ -361,26 +363,48 @@ def _boot(name: str, merged: Path, bridge: str) -> int:
     return proc.pid
 
 
+def inotify_room(knob: Path = INOTIFY_KNOB) -> None:
+    """Give the hosts' systemd enough inotify instances (each holds several). Linux allows 128 per user by default:
+    near twenty hosts on the machine, the next host's systemd exits at boot ("Failed to allocate manager object:
+    Too many open files") and the host never answers. Raised to INOTIFY_INSTANCES, never lowered."""
+    try:
+        current = int(knob.read_text())
+    except (OSError, ValueError):
+        return
+    if current >= INOTIFY_INSTANCES:
+        return
+    try:
+        knob.write_text(f"{INOTIFY_INSTANCES}\n")
+    except OSError as exc:
+        raise HarnessError(f"{knob} is {current}, too few for many test hosts, and cannot be raised here ({exc}): "
+                           f"sysctl -w fs.inotify.max_user_instances={INOTIFY_INSTANCES}") from exc
+    log(f"fs.inotify.max_user_instances raised from {current} to {INOTIFY_INSTANCES} (systemd in each host needs several)")
+
+
 def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = DEFAULT_CIDR,
        timeout: float = 60.0, meta: dict[str, dict] | None = None) -> list[dict]:
-    """Boot hosts NAME=IP in parallel; return them once sshd answers on each."""
-    build_rootfs()
-    net = net_up(bridge, cidr)
+    """Boot hosts NAME=IP in parallel; return them once sshd answers on each. Bad specs are refused first,
+    before the bridge or its apt proxy is touched."""
     iface = ipaddress.ip_interface(cidr)
-    running = {h.name: h for h in hosts() if h.pid}
-    todo = []
     for name, ip in specs:
         if not _valid_name(name):
             raise HarnessError(f"host name {name!r}: use letters, digits and '-', at most 40 characters")
         addr = ipaddress.ip_address(ip)
         if addr not in iface.network or addr == iface.ip or addr in (iface.network.network_address, iface.network.broadcast_address):
             raise HarnessError(f"{name}={ip}: not a free host address of {iface.network} (bridge {bridge} is {iface.ip})")
+    build_rootfs()
+    net = net_up(bridge, cidr)
+    running = {h.name: h for h in hosts() if h.pid}
+    todo = []
+    for name, ip in specs:
         address = f"{ip}/{iface.network.prefixlen}"
         if name in running and running[name].address == address:
             continue
         if name in running:
             down([name])
         todo.append((name, address))
+    if todo:
+        inotify_room()
     for name, address in todo:
         merged = _prepare(name, address, bridge, str(iface.ip), net["apt_proxy"], (meta or {}).get(name))
         _boot(name, merged, bridge)
@@ -391,9 +415,11 @@ def up(specs: list[tuple[str, str]], bridge: str = DEFAULT_BRIDGE, cidr: str = D
 
 
 def down(names: list[str]) -> None:
+    """Stop the hosts, all at once (each may take its grace time to power off), then unmount and forget them."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+        list(pool.map(lambda name: _kill_pidfile(_host_dir(name) / "pid", grace=15.0), names))
     for name in names:
         base = _host_dir(name)
-        _kill_pidfile(base / "pid", grace=15.0)
         for path in cgroup_dirs(name):
             _remove_cgroup(path)
         merged = base / "merged"

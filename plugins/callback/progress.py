@@ -14,7 +14,8 @@ description:
     play comes from (C(teardown) for C(playbooks/teardown.yml)).
   - A failed or unreachable host is shown in full (task, file and line, the result as the default
     callback would print it, C(no_log) results censored), as are the messages of C(debug) tasks (the
-    lines that say why a layer is skipped), diffs when C(--diff) is given, and warnings.
+    lines that say why a layer is skipped; a list of strings, such as the run summary, as plain lines),
+    diffs when C(--diff) is given, and warnings.
   - The recap at the end has the default callback's format, so tools that read C(changed=0) keep working.
   - On a terminal a status line shows the task running and how many hosts have finished it.
   - With O(state_file) set, the phases (name, seconds, status) and the first failure (phase, play,
@@ -25,8 +26,10 @@ author:
   - msa.platform maintainers (@msa-platform)
 options:
   state_file:
-    description: Where to write the run's phases and first failure as JSON (not written when empty).
-    type: path
+    description:
+      - Where to write the run's phases and first failure as JSON (not written when empty).
+      - A string, not a path option, because Ansible turns an empty path into the current directory.
+    type: str
     default: ''
     env:
       - name: MSA_PROGRESS_STATE
@@ -198,7 +201,10 @@ class CallbackModule(CallbackBase):
             self._play_changed.add(host)
         if result._task.action in ("debug", "ansible.builtin.debug") and "msg" in result._result:
             msg = result._result["msg"]
-            text = msg if isinstance(msg, str) else json.dumps(msg, indent=2, default=str)
+            if isinstance(msg, list) and all(isinstance(line, str) for line in msg):
+                text = "\n".join(msg)   # lines of text (the run summary's table): printed as lines, not as JSON
+            else:
+                text = msg if isinstance(msg, str) else json.dumps(msg, indent=2, default=str)
             self._say("\n".join(f"     {line}" for line in text.splitlines()) or "     ")
 
     def v2_runner_on_skipped(self, result):
@@ -282,6 +288,7 @@ class CallbackModule(CallbackBase):
         path = self.get_option("state_file")
         if not path:
             return
+        path = os.path.abspath(os.path.expanduser(path))
         state = {"playbook": getattr(self, "_playbook", None), "seconds": round(total, 1), "check_mode": self._check,
                  "phases": self._phases, "failed": self._failure}
         directory = os.path.dirname(os.path.abspath(path))

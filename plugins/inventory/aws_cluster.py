@@ -65,7 +65,10 @@ options:
     type: dict
     default: {}
   endpoint_url:
-    description: URL of the EC2 API instead of the AWS default, for example a local emulator.
+    description:
+      - URL of the EC2 API instead of the AWS default, for example a local emulator.
+      - May be a template (the inventory file is trusted), for example
+        C({{ lookup('ansible.builtin.env', 'AWS_ENDPOINT_URL') or 'http://127.0.0.1:5123' }}).
     type: str
     env:
       - name: AWS_ENDPOINT_URL
@@ -197,10 +200,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "platform": self.get_option("platform"),
             "regions": sorted(set(regions)),
             "filters": ec2_filters(self.get_option("platform"), self.get_option("instance_states"), self.get_option("filters")),
-            "endpoint_url": self.get_option("endpoint_url"),
+            "endpoint_url": self._endpoint_url(),
         }
         # Plain data: option values carry Ansible's trust and origin tags, which the records must not inherit.
         return json.loads(json.dumps(query))
+
+    def _endpoint_url(self):
+        """endpoint_url, rendered when the inventory file gives a template (the local default follows AWS_ENDPOINT_URL)."""
+        value = self.get_option("endpoint_url")
+        if isinstance(value, str) and self.templar.is_template(value):
+            value = self.templar.template(value)
+        return value or None
 
     def _fetch(self, query: dict) -> list:
         try:

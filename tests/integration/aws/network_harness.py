@@ -103,13 +103,14 @@ def leftovers(platform: str) -> list[str]:
              if i["State"]["Name"] != "terminated"]
     left += [f"volume {v['VolumeId']}" for v in client.describe_volumes(Filters=flt)["Volumes"]]
     left += [f"eip {a['AllocationId']}" for a in client.describe_addresses()["Addresses"]]
-    # The tagging API still lists deleted NAT gateways and terminated instances (as EC2 shows them for a while).
-    gone = {n["NatGatewayId"] for n in client.describe_nat_gateways()["NatGateways"] if n["State"] in ("deleted", "failed")}
-    gone |= {i["InstanceId"] for r in client.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["terminated"]}])[
-        "Reservations"] for i in r["Instances"]}
+    # Gone, though the tagging API still lists them (AWS's does too, for a while): deleted or failed NAT gateways and
+    # terminated instances.
+    ended = {n["NatGatewayId"] for n in client.describe_nat_gateways()["NatGateways"] if n["State"] in ("deleted", "failed")}
+    ended |= {i["InstanceId"] for r in client.describe_instances(Filters=flt)["Reservations"] for i in r["Instances"]
+              if i["State"]["Name"] == "terminated"}
     tagging = boto3.client("resourcegroupstaggingapi", endpoint_url=URL, region_name=REGION, aws_access_key_id="testing",
                            aws_secret_access_key="testing")
     for mapping in tagging.get_resources(TagFilters=[{"Key": TAG, "Values": [platform]}])["ResourceTagMappingList"]:
-        if mapping["ResourceARN"].rsplit("/", 1)[-1] not in gone:
+        if mapping["ResourceARN"].rsplit("/", 1)[-1] not in ended:
             left.append(mapping["ResourceARN"])
     return sorted(set(left))

@@ -37,3 +37,26 @@ def test_the_harness_range_is_free_on_this_machine():
 def test_bad_host_specs_are_refused_before_anything_boots():
     with pytest.raises(testhosts.HarnessError, match="not a free host address"):
         testhosts.up([("h1", "10.213.0.1")])  # the bridge's own address
+
+
+def test_inotify_instances_are_raised_never_lowered(tmp_path):
+    """Each host's systemd holds several inotify instances: Linux's default 128 ran out near twenty hosts."""
+    knob = tmp_path / "max_user_instances"
+    knob.write_text("128\n")
+    testhosts.inotify_room(knob)
+    assert int(knob.read_text()) == testhosts.INOTIFY_INSTANCES
+    knob.write_text("65536\n")
+    testhosts.inotify_room(knob)
+    assert knob.read_text() == "65536\n"
+
+
+def test_inotify_that_cannot_be_raised_says_how():
+    class ReadOnlyKnob:  # /proc/sys in a container without the right: readable, not writable
+        def read_text(self):
+            return "128\n"
+
+        def write_text(self, _text):
+            raise PermissionError(30, "Read-only file system")
+
+    with pytest.raises(testhosts.HarnessError, match=r"sysctl -w fs\.inotify\.max_user_instances=1024"):
+        testhosts.inotify_room(ReadOnlyKnob())

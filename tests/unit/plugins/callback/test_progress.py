@@ -139,3 +139,20 @@ def test_phase_marks_name_the_phases_and_print_no_line_of_their_own(tmp_path):
     plays = [line.split()[1:3] for line in proc.stdout.splitlines() if line.startswith("  ok ")]
     assert plays == [["Inner", "play"], ["Inner", "play"]]  # the marks print nothing
     assert [p["phase"] for p in json.loads(state.read_text())["phases"]] == ["cluster", "data"]
+
+
+def test_without_a_state_file_nothing_is_written_and_lines_print_as_lines(tmp_path):
+    """make demo uses the view without MSA_PROGRESS_STATE: the run ends cleanly and writes no file (an empty path
+    option once became the current directory, and the end of every demo run failed writing over it). The run
+    summary is a debug message of lines: printed as lines, not as a JSON list."""
+    (tmp_path / "play.yml").write_text("- name: One play\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                                       "    - name: Work\n      ansible.builtin.debug:\n        msg: ['| node | ip |', '|---|---|']\n")
+    env = {k: v for k, v in os.environ.items() if k != "MSA_PROGRESS_STATE"}
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="msa.platform.progress",
+               ANSIBLE_CALLBACKS_ENABLED="msa.platform.progress", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and "Callback dispatch" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["play.yml"]
+    assert "     | node | ip |\n     |---|---|\n" in proc.stdout, proc.stdout

@@ -115,3 +115,14 @@ def test_tag_values_are_never_rendered_as_templates(tmp_path, fetches, monkeypat
     templar = Templar(loader=DataLoader(), variables=hv)
     assert templar.template(hv["msa_node_labels"]["team"]) == "{{ 6 * 7 }}"
     assert templar.template(hv["team"]) == "{{ 6 * 7 }}"
+
+
+def test_endpoint_url_may_be_a_template(tmp_path, fetches, monkeypatch):
+    """inventories/local follows AWS_ENDPOINT_URL (the emulator of make demo / the test session), 5123 without it."""
+    extra = "endpoint_url: \"{{ lookup('ansible.builtin.env', 'AWS_ENDPOINT_URL') or 'http://127.0.0.1:5123' }}\"\n"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5999")
+    InventoryManager(loader=DataLoader(), sources=[config(tmp_path, extra, name="a.aws_cluster.yml")])
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    InventoryManager(loader=DataLoader(), sources=[config(tmp_path, extra, name="b.aws_cluster.yml")])
+    InventoryManager(loader=DataLoader(), sources=[config(tmp_path, "endpoint_url: http://127.0.0.1:6001\n", name="c.aws_cluster.yml")])
+    assert [q["endpoint_url"] for q in fetches] == ["http://127.0.0.1:5999", "http://127.0.0.1:5123", "http://127.0.0.1:6001"]
