@@ -131,6 +131,8 @@ _DATABASE = _f("dict", "A PostgreSQL database.", fields=(
 ))
 
 _TIME = r"[1-9][0-9]*(ms|s|m|h|d|w|y)"
+_CI_DOC = "Jenkins on the ci pool (role jenkins, playbooks/ci.yml); the admin password is jenkins_admin_password from your secret source."
+_CI_PLUGINS_DOC = "Plugins besides configuration-as-code (always installed); their required dependencies come from the update center."
 _ETCD_BACKUP_DOC = "etcd snapshots of the control planes: systemd timer, local copies, S3 bucket <platform>-etcd-<account id>."
 
 # ---- cluster add-ons (issue 16): field tables of the ingress, domains, gitops and storage sections
@@ -438,8 +440,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
             ("grafana", _f("bool", "Run Grafana.", False)),
             ("grafana_port", _port(3000, "Grafana port.")),
         ))),
-        ("ci", _f("dict", "Jenkins on the ci pool (role jenkins, playbooks/ci.yml); the admin password is jenkins_admin_password "
-                  "from your secret source.", {}, fields=(
+        ("ci", _f("dict", _CI_DOC, {}, fields=(
             ("version", _f("str", "Jenkins LTS version, pinned and held (2.541.x is the last LTS line on Java 17, Debian 12's).",
                            "2.541.3", pattern=r"[0-9]+\.[0-9]+\.[0-9]+", pattern_hint="X.Y.Z, quoted")),
             ("executors", _f("int", "Executors of the controller itself (0: builds only on agents).", 2, minimum=0, maximum=64)),
@@ -447,8 +448,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
                        pattern=r"https?://[^/\s]+(/\S*)?", pattern_hint="http(s)://host[:port]/path")),
             ("admin_user", _f("str", "Administrator user id (JCasC local realm, no signup).", "admin",
                               pattern=r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}", pattern_hint="letters, digits, '_', '.', '@', '-'")),
-            ("plugins", _f("list", "Plugins besides configuration-as-code (always installed); their required dependencies come "
-                           "from the update center.", [], item=_f("str", "Plugin short name.", pattern=r"[a-z0-9][a-z0-9._-]*",
+            ("plugins", _f("list", _CI_PLUGINS_DOC, [], item=_f("str", "Plugin short name.", pattern=r"[a-z0-9][a-z0-9._-]*",
                                                                 pattern_hint="a plugin short name like git"))),
         ))),
     ))),

@@ -79,9 +79,10 @@ if [ -d /run/systemd/system ] && [ "$1" = remove ]; then systemctl stop jenkins.
 """
 PLUGINS = {
     # name: (version, requiredCore, [(dependency, version, optional)])
-    "configuration-as-code": ("1971.vf9280461ea_89", "2.479.3", [("snakeyaml-api", "2.3-125.v4d77857a_b_402", False),
-                                                                  ("caffeine-api", "3.1.8-133.v17b_1ff2e0599", False),
-                                                                  ("prism-api", "1.29.0-17", True)]),
+    "configuration-as-code": ("1971.vf9280461ea_89", "2.479.3", [
+        ("snakeyaml-api", "2.3-125.v4d77857a_b_402", False),
+        ("caffeine-api", "3.1.8-133.v17b_1ff2e0599", False),
+        ("prism-api", "1.29.0-17", True)]),
     "snakeyaml-api": ("2.3-125.v4d77857a_b_402", "2.479.1", []),
     "caffeine-api": ("3.1.8-133.v17b_1ff2e0599", "2.479.1", []),
     "prism-api": ("1.29.0-17", "2.479.1", []),
@@ -155,8 +156,8 @@ def update_center(out: Path) -> None:
         digest = base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
         entries[name] = {"name": name, "version": version, "requiredCore": core, "url": path.as_uri(), "sha256": digest,
                          "dependencies": [{"name": d, "version": v, "optional": opt} for d, v, opt in deps]}
-    (uc / "update-center.json").write_text(json.dumps({"updateCenterVersion": "1", "core": {"version": VERSIONS[-1]},
-                                                        "plugins": entries}, indent=1))
+    center = {"updateCenterVersion": "1", "core": {"version": VERSIONS[-1]}, "plugins": entries}
+    (uc / "update-center.json").write_text(json.dumps(center, indent=1))
 
 
 def main() -> int:

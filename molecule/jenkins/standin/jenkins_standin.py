@@ -80,8 +80,8 @@ def load_plugins() -> dict:
                 why = f"needs Jenkins {man['Jenkins-Version']}"
             pending = False
             for dep in filter(None, (man.get("Plugin-Dependencies") or "").split(",")):
-                spec, _, opts = dep.partition(";")
-                dname, _, dver = spec.partition(":")
+                spec, _sep, opts = dep.partition(";")
+                dname, _sep, dver = spec.partition(":")
                 if "resolution:=optional" in opts:
                     continue
                 if dname not in found:
@@ -204,8 +204,8 @@ def apply_casc(doc: dict, plugins: dict) -> dict:
         state["secured"] = symbol != "unsecured"
         state["anonymous_read"] = body.get("allowAnonymousRead", False) if state["secured"] else True
     if "markupFormatter" in jen:
-        state["markup"], _ = one_of(jen["markupFormatter"], {"plainText": {}, "rawHtml": {"disableSyntaxHighlighting": bool}},
-                                    "markupFormatter")
+        state["markup"], _dummy = one_of(jen["markupFormatter"], {"plainText": {}, "rawHtml": {"disableSyntaxHighlighting": bool}},
+                                         "markupFormatter")
     if "crumbIssuer" in jen:
         one_of(jen["crumbIssuer"], {"standard": {"excludeClientIPFromCrumb": bool}}, "crumbIssuer")
     unc = doc.get("unclassified") or {}
@@ -259,7 +259,7 @@ def main() -> int:
             if not header.startswith("Basic "):
                 return "anonymous", None
             try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+                user, _sep, password = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 return None, "malformed basic auth"
             want = state["users"].get(user)
