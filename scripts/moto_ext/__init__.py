@@ -12,7 +12,7 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 - ec2_key_pairs: ImportKeyPair's fingerprint as the EC2 API reference documents it.
 - ec2_subnets: deleting a subnet removes its route table association.
 - rds: DescribeDBParameterGroups by name (managed PostgreSQL).
-- elasticache: replication groups as ElastiCache keeps them (managed Redis).
+- elasticache: replication groups and cache parameter groups as ElastiCache keeps them (managed Redis).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """playbooks/managed_data.yml on courm-eks against the emulator: RDS PostgreSQL primary + read replica, parameter and
-subnet groups, an ElastiCache replication group, converged (second run changed=0), then torn down to nothing.
+subnet groups, an ElastiCache replication group and its parameter group, converged (second run changed=0), a parameter
+changed by hand put back, then torn down to nothing.
 
 The network comes from boto3 (aws_helpers.make_network: the subnets and the security groups of the plan, which
 include courm-postgresql / courm-redis for the managed services). Everything is asserted through boto3. The
@@ -21,6 +22,11 @@ TOKEN = "emulator-only-auth-token-0123456789"   # a test value; real tokens come
 def client(service: str):
     return boto3.client(service, endpoint_url=URL, region_name="ap-northeast-2", aws_access_key_id="testing",
                         aws_secret_access_key="testing")
+
+
+def user_parameters(cache) -> dict:
+    found = cache.describe_cache_parameters(CacheParameterGroupName="courm-redis-valkey8", Source="user")["Parameters"]
+    return {p["ParameterName"]: p["ParameterValue"] for p in found}
 
 
 def managed_data(tmp_path: Path, *args: str):
@@ -61,10 +67,23 @@ def test_courm_managed_data_build_converge_teardown(network_emulator, tmp_path, 
     assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
     member = cache.describe_cache_clusters(CacheClusterId="courm-redis-001")["CacheClusters"][0]
     assert [g["SecurityGroupId"] for g in member["SecurityGroups"]] == [ids["courm-redis"]] and member["Engine"] == "valkey"
+    # the parameter group of the engine's family holds services.redis.maxmemory_policy, tagged for the teardown
+    assert member["CacheParameterGroup"]["CacheParameterGroupName"] == "courm-redis-valkey8"
+    pg = cache.describe_cache_parameter_groups(CacheParameterGroupName="courm-redis-valkey8")["CacheParameterGroups"][0]
+    assert pg["CacheParameterGroupFamily"] == "valkey8"
+    assert {"Key": "msa:platform", "Value": "courm"} in cache.list_tags_for_resource(ResourceName=pg["ARN"])["TagList"]
+    assert user_parameters(cache) == {"maxmemory-policy": "noeviction"}
 
     second = managed_data(tmp_path)
     assert second.returncode == 0, second.stdout[-4000:]
     assert recap(second)["changed"] == 0
+
+    # drift by hand: another policy and an extra parameter; the next run puts the group back as the topology says
+    cache.modify_cache_parameter_group(CacheParameterGroupName="courm-redis-valkey8", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}, {"ParameterName": "timeout", "ParameterValue": "300"}])
+    repaired = managed_data(tmp_path)
+    assert repaired.returncode == 0, repaired.stdout[-4000:]
+    assert recap(repaired)["changed"] == 1 and user_parameters(cache) == {"maxmemory-policy": "noeviction"}
 
     refused = network_harness.playbook("teardown.yml", "courm-eks", "-e", "confirm_teardown=courm", timeout=900)
     assert refused.returncode != 0 and "RDS deletion protection is on for courm-postgresql-replica-1, courm-postgresql" in refused.stdout
@@ -76,6 +95,8 @@ def test_courm_managed_data_build_converge_teardown(network_emulator, tmp_path, 
     assert rds.describe_db_instances()["DBInstances"] == []
     assert cache.describe_replication_groups()["ReplicationGroups"] == []
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == [] and cache.describe_cache_subnet_groups()["CacheSubnetGroups"] == []
+    assert [g["CacheParameterGroupName"] for g in cache.describe_cache_parameter_groups()["CacheParameterGroups"]
+            if not g["CacheParameterGroupName"].startswith("default.")] == []
     assert [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]] == []
     snapshots = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]]
     assert len(snapshots) == 1 and snapshots[0].startswith("courm-postgresql-final-")   # final_snapshot: true (default)
