@@ -180,6 +180,7 @@ calls:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.msa.platform.plugins.module_utils.aws.client import RecordingClient
 from ansible_collections.msa.platform.plugins.module_utils.aws.elasticache import (
     changes,
     chunks,
@@ -211,23 +212,13 @@ RULES = dict(
 )
 
 
-class Client:
+class Client(RecordingClient):
     def __init__(self, module):
-        self.module = module
-        self.client = module.client("elasticache", retry_decorator=AWSRetry.jittered_backoff(retries=8, catch_extra_error_codes=RETRY_CODES))
-        self.calls = []
-
-    def change(self, operation, **request):
-        self.calls.append(operation)
-        return getattr(self.client, operation)(aws_retry=True, **request)
+        super().__init__(module, "elasticache", AWSRetry, RETRY_CODES,
+                         not_found=("ReplicationGroupNotFoundFault", "CacheParameterGroupNotFound"))
 
     def group(self, group_id):
-        try:
-            return self.client.describe_replication_groups(aws_retry=True, ReplicationGroupId=group_id)["ReplicationGroups"][0]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ReplicationGroupNotFoundFault":
-                return None
-            raise
+        return self.describe("describe_replication_groups", "ReplicationGroups", first=True, ReplicationGroupId=group_id)
 
     def primary(self, group):
         members = (group.get("NodeGroups") or [{}])[0].get("NodeGroupMembers") or []
@@ -235,29 +226,23 @@ class Client:
         primary = primary or (group.get("MemberClusters") or [None])[0]
         if not primary:
             return None
-        return self.client.describe_cache_clusters(aws_retry=True, CacheClusterId=primary)["CacheClusters"][0]
+        return self.call("describe_cache_clusters", CacheClusterId=primary)["CacheClusters"][0]
 
     def parameter_group(self, name):
-        try:
-            return self.client.describe_cache_parameter_groups(aws_retry=True, CacheParameterGroupName=name)["CacheParameterGroups"][0]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "CacheParameterGroupNotFound":
-                return None
-            raise
+        return self.describe("describe_cache_parameter_groups", "CacheParameterGroups", first=True, CacheParameterGroupName=name)
 
     def user_parameters(self, name):
         """{name: value} of the parameters set in the group (Source user)."""
         out, marker = {}, None
         while True:
-            page = self.client.describe_cache_parameters(aws_retry=True, CacheParameterGroupName=name, Source="user",
-                                                         **({"Marker": marker} if marker else {}))
+            page = self.call("describe_cache_parameters", CacheParameterGroupName=name, Source="user", **({"Marker": marker} if marker else {}))
             out.update((p["ParameterName"], p.get("ParameterValue")) for p in page.get("Parameters", []))
             marker = page.get("Marker")
             if not marker:
                 return out
 
     def tags(self, arn):
-        listed = self.client.list_tags_for_resource(aws_retry=True, ResourceName=arn)["TagList"]
+        listed = self.call("list_tags_for_resource", ResourceName=arn)["TagList"]
         return {t["Key"]: t["Value"] for t in listed}
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 import moto_ext  # pylint: disable=wrong-import-position
@@ -18,20 +17,15 @@ REGION = "ap-northeast-2"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-                   for i, z in ((1, "a"), (2, "b"))]
-        sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
-        cache = boto3.client("elasticache", region_name=REGION)
-        cache.create_cache_subnet_group(CacheSubnetGroupName="p-data", CacheSubnetGroupDescription="d", SubnetIds=subnets)
-        yield cache, sg
+def aws(moto_in_process):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
+    cache = boto3.client("elasticache", region_name=REGION)
+    cache.create_cache_subnet_group(CacheSubnetGroupName="p-data", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    return cache, sg
 
 
 def _create(cache, sg, **kw):
