@@ -376,7 +376,7 @@ def _check_group_for(response, name, engine: str, version: str) -> None:
     group = _find(response, name)
     if engine and version and group["family"] != family_of(engine, version):
         raise InvalidParameterCombinationException(f"Cache parameter group {name} is family {group['family']}; engine {engine} {version} "
-                                          f"needs {family_of(engine, version)}.")
+                                                   f"needs {family_of(engine, version)}.")
 
 
 _original_backend_init = ElastiCacheBackend.__init__
@@ -391,7 +391,6 @@ def create_replication_group(self):
 def _backend_init(self, *args, **kwargs):
     _original_backend_init(self, *args, **kwargs)
     self.arn_regex = re.compile(r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|parametergroup):.*$")
-
 
 
 _original_create_group = ElastiCacheResponse.create_replication_group

@@ -108,9 +108,9 @@ def values(cache, name, source=None) -> dict:
             for p in cache.describe_cache_parameters(CacheParameterGroupName=name, **kw)["Parameters"]}
 
 
-@pytest.mark.parametrize(("engine", "version", "family"), [("valkey", "8.0", "valkey8"), ("valkey", "7.2.4", "valkey7"),
-                                                      ("redis", "7.1", "redis7"), ("redis", "6.2", "redis6.x"),
-                                                      ("redis", "5.0.6", "redis5.0")])
+@pytest.mark.parametrize(("engine", "version", "family"), [
+    ("valkey", "8.0", "valkey8"), ("valkey", "7.2.4", "valkey7"), ("redis", "7.1", "redis7"), ("redis", "6.2", "redis6.x"),
+    ("redis", "5.0.6", "redis5.0")])
 def test_family_of_engine_versions(engine, version, family):
     assert ext.family_of(engine, version) == family
 

@@ -352,8 +352,8 @@ def test_self_managed_endpoints_follow_each_namespace_reach_with_its_database():
     assert sorted(found) == [("order", "ConfigMap", "postgresql-connection"), ("order", "Service", "postgresql"),
                              ("user", "ConfigMap", "postgresql-connection"), ("user", "Service", "postgresql")]
     user = found[("user", "ConfigMap", "postgresql-connection")]["data"]
-    assert (user["database"], user["user"], user["host"], user["sslmode"]) == ("user_db", "user_svc",
-                                                                              "ip-10-20-3-10.ap-northeast-2.compute.internal", "prefer")
+    assert (user["database"], user["user"], user["host"], user["sslmode"]) == (
+        "user_db", "user_svc", "ip-10-20-3-10.ap-northeast-2.compute.internal", "prefer")
     assert "reader_host" not in user and ("user", "Service", "postgresql-ro") not in found
     assert addons.endpoint_objects(plan, []) == []
 
