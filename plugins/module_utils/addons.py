@@ -14,10 +14,18 @@ Parts (the filter `msa.platform.addons_manifests(plan, part)` returns the same l
 
 Every object carries the label `app.kubernetes.io/managed-by: msa-platform` and `msa.platform/part: <part>`,
 so the applier can find (and prune) what it made. Pure functions of the plan: same plan, same objects.
+
+`endpoint_objects(plan, endpoints)` (the filter `msa.platform.addons_endpoints`) adds what only exists once the
+data layer ran: in every namespace that may reach PostgreSQL or Redis, ExternalName Services (`postgresql` to
+the writer, `postgresql-ro` to a reader, `redis` to the primary, `redis-ro` to the reader) and a ConfigMap
+`<service>-connection` (host, port, database, user; never a password) - from the endpoints the data layer
+publishes (`[{name, kind, address, port, note}]`, kinds postgresql-writer / postgresql-reader / redis-primary /
+redis-reader).
 """
 from __future__ import annotations
 
 import json
+import re
 
 from ansible_collections.msa.platform.plugins.module_utils.topology_addons import domain_defaults
 
@@ -198,6 +206,89 @@ def _policies(plan: dict, ns: dict, domains: dict, reached_by: list, alb_ports: 
         out.append(_policy("allow-internet", name, ["Egress"], egress=[{
             "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": private}}], "ports": _ports([443])}]))
     return out
+
+
+# ---------------------------------------------------------------- data service endpoints
+
+# endpoint kind -> (data service, ExternalName Service name)
+ENDPOINT_KINDS = {"postgresql-writer": ("postgresql", "postgresql"), "postgresql-reader": ("postgresql", "postgresql-ro"),
+                  "redis-primary": ("redis", "redis"), "redis-reader": ("redis", "redis-ro")}
+_DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_IPV4 = re.compile(r"[0-9.]+")
+
+
+def endpoint_problems(endpoints) -> list:
+    """Why `endpoints` ([{name, kind, address, port, ...}]) cannot be used, each naming the entry; [] when usable.
+    An ExternalName must be a DNS name (Kubernetes does not resolve an IP address given there)."""
+    if not isinstance(endpoints, list):
+        return [f"endpoints: expected a list of {{kind, address, port}}, got {type(endpoints).__name__}"]
+    out = []
+    for i, item in enumerate(endpoints):
+        where = f"endpoints[{i}]"
+        if not isinstance(item, dict):
+            out.append(f"{where}: expected a mapping, got {type(item).__name__}")
+            continue
+        if item.get("kind") not in ENDPOINT_KINDS:
+            continue   # other kinds (monitoring, bastion...) are not data services
+        address, port = item.get("address"), item.get("port")
+        if not isinstance(address, str) or not _DNS_NAME.fullmatch(address) or _IPV4.fullmatch(address):
+            out.append(f"{where}.address: {address!r} is not a DNS name (an ExternalName Service needs one; use the node's private DNS name)")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            out.append(f"{where}.port: {port!r} is not a port number")
+    return out
+
+
+def endpoint_objects(plan: dict, endpoints: list) -> list:
+    """ExternalName Services and connection ConfigMaps in every namespace that may reach PostgreSQL or Redis.
+
+    The first endpoint of each kind is used (RDS read replicas have one endpoint each: `postgresql-ro` names the
+    first). Raises ValueError when the endpoints are unusable (endpoint_problems)."""
+    problems = endpoint_problems(endpoints)
+    if problems:
+        raise ValueError("; ".join(problems))
+    if plan.get("kubernetes", {}).get("mode") not in ("kubeadm", "eks"):
+        return []
+    first = {}
+    for item in endpoints:
+        if item.get("kind") in ENDPOINT_KINDS:
+            first.setdefault(item["kind"], item)
+    services = plan.get("services") or {}
+    objs = []
+    for ns in namespaces(plan):
+        name = ns["namespace"]
+        for svc in ("postgresql", "redis"):
+            if svc not in ns["reach"]["services"]:
+                continue
+            kinds = [k for k, (s, _n) in ENDPOINT_KINDS.items() if s == svc and k in first]
+            if not kinds:
+                continue
+            for kind in kinds:
+                target = first[kind]
+                port = {"name": svc, "protocol": "TCP", "port": target["port"], "targetPort": target["port"]}
+                objs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(ENDPOINT_KINDS[kind][1], "endpoints", name),
+                             "spec": {"type": "ExternalName", "externalName": target["address"], "ports": [port]}})
+            objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(f"{svc}-connection", "endpoints", name),
+                         "data": _connection(svc, ns, first, services.get(svc) or {})})
+    return objs
+
+
+def _connection(svc: str, ns: dict, first: dict, conf: dict) -> dict:
+    """The non-secret connection settings of a data service for one namespace (strings, as a ConfigMap holds them)."""
+    main, reader = first.get(f"{svc}-writer" if svc == "postgresql" else "redis-primary"), first.get(f"{svc}-reader")
+    data = {"host": (main or reader)["address"], "port": str((main or reader)["port"]), "service": svc}
+    if reader:
+        data.update(reader_host=reader["address"], reader_service=f"{svc}-ro")
+    managed = bool(conf.get("managed"))
+    if svc == "postgresql":
+        database = ns.get("database") or {}
+        if database:
+            data.update(database=database["name"], user=database["owner"])
+        data["sslmode"] = "require" if managed else "prefer"
+        data["password"] = "not here: the user's password is in the operator's secret source (see docs/topology.md, Managed endpoints)"
+    else:
+        data["tls"] = "true" if managed else "false"
+        data["auth"] = "not here: the AUTH token / password is in the operator's secret source"
+    return data
 
 
 # ---------------------------------------------------------------- storage

@@ -36,7 +36,7 @@ TAG = "msa:platform"
 ORDER = (
     "eks_addons", "eks_nodegroups", "eks_access_entries", "oidc_providers", "eks_clusters", "launch_templates",
     "load_balancers", "classic_load_balancers", "target_groups", "instances", *("rds_replicas", "rds_instances", "elasticache_groups"),
-    *("rds_subnet_groups", "rds_parameter_groups", "elasticache_subnet_groups"),
+    *("rds_subnet_groups", "rds_parameter_groups", "elasticache_subnet_groups", "elasticache_parameter_groups"),
     "nat_gateways", "addresses", "network_interfaces", "internet_gateways", "subnets", "route_tables",
     "security_groups", "vpcs", "volumes", "key_pairs", "ecr_repositories", "s3_buckets", "instance_profiles", "iam_roles",
     "iam_policies", "etcd_buckets",
@@ -52,7 +52,7 @@ KIND_LABELS = {
     "etcd_buckets": "etcd snapshot bucket",
     "rds_replicas": "RDS read replica", "rds_instances": "RDS instance", "elasticache_groups": "ElastiCache replication group",
     "rds_subnet_groups": "RDS subnet group", "rds_parameter_groups": "RDS parameter group",
-    "elasticache_subnet_groups": "ElastiCache subnet group",
+    "elasticache_subnet_groups": "ElastiCache subnet group", "elasticache_parameter_groups": "ElastiCache parameter group",
     "ecr_repositories": "ECR repository", "s3_buckets": "S3 bucket",
 }
 _GONE_INSTANCE = ("terminated",)
@@ -628,6 +628,9 @@ class Teardown:
             for group in pages(self.clients, cache, "describe_cache_subnet_groups", "CacheSubnetGroups", token="Marker"):
                 if in_platform(group):
                     add("elasticache_subnet_groups", group["CacheSubnetGroupName"])
+            for group in pages(self.clients, cache, "describe_cache_parameter_groups", "CacheParameterGroups", token="Marker"):
+                if not group["CacheParameterGroupName"].startswith("default.") and self._cache_tagged(group["ARN"]):
+                    add("elasticache_parameter_groups", group["CacheParameterGroupName"])
 
     def _refuse_protected(self, found: Dict[str, List[Dict[str, Any]]]) -> None:
         protected = [item["id"] for item in found["rds_replicas"] + found["rds_instances"] if item.get("protected")]
@@ -635,6 +638,10 @@ class Teardown:
             raise TeardownError(f"RDS deletion protection is on for {', '.join(protected)}: nothing was deleted. To delete them "
                                 "anyway, re-run with -e teardown_delete_protected=true (protection is turned off first"
                                 + (", and the primary gets a final snapshot)" if self.rds_final_snapshot else ")"))
+
+    def _cache_tagged(self, arn: str) -> bool:
+        tags = call(self.clients, self.clients.elasticache, "list_tags_for_resource", ResourceName=arn).get("TagList", [])
+        return {t["Key"]: t["Value"] for t in tags}.get(TAG) == self.platform
 
     def _rds_tagged(self, arn: str) -> bool:
         tags = call(self.clients, self.clients.rds, "list_tags_for_resource", ResourceName=arn).get("TagList", [])
@@ -677,6 +684,8 @@ class Teardown:
             self._ignore_missing(rds, "delete_db_parameter_group", DBParameterGroupName=item["id"])
         for item in found["elasticache_subnet_groups"]:
             self._ignore_missing(cache, "delete_cache_subnet_group", CacheSubnetGroupName=item["id"])
+        for item in found["elasticache_parameter_groups"]:
+            self._ignore_missing(cache, "delete_cache_parameter_group", CacheParameterGroupName=item["id"])
 
     def _rds_left(self, items: List[Dict[str, Any]]) -> List[str]:
         left = []
@@ -730,7 +739,7 @@ _MISSING = {
     "InvalidAddress.NotFound", "InvalidAddressID.NotFound", "InvalidLaunchTemplateId.NotFound",
     "InvalidLaunchTemplateId.NotFoundException", "NoSuchBucket", "NoSuchTagSet",
     "DBInstanceNotFound", "DBSubnetGroupNotFoundFault", "DBParameterGroupNotFound", "ReplicationGroupNotFoundFault",
-    "CacheSubnetGroupNotFoundFault",
+    "CacheSubnetGroupNotFoundFault", "CacheParameterGroupNotFound",
     "RepositoryNotFoundException",
 }
 

@@ -24,6 +24,7 @@ RESOURCES = {
     ("v1", "Namespace"): ("namespaces", False),
     ("v1", "ServiceAccount"): ("serviceaccounts", True),
     ("v1", "ConfigMap"): ("configmaps", True),
+    ("v1", "Service"): ("services", True),
     ("v1", "ResourceQuota"): ("resourcequotas", True),
     ("v1", "LimitRange"): ("limitranges", True),
     ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True),

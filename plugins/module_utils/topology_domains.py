@@ -63,6 +63,11 @@ def resolve_access(data: dict, raw: dict, errors: list) -> None:
             errors.append(f"network.vpn.client_cidr: {cidr} is not a private range")
         elif vpc is not None and overlaps(cidr, vpc):
             errors.append(f"network.vpn.client_cidr: {cidr} overlaps the VPC {vpc}; clients need a range of their own")
+        else:
+            admins = [c for c in net.get("admin_cidrs") or [] if isinstance(c, str) and overlaps(cidr, c)]
+            if admins:
+                errors.append(f"network.vpn.client_cidr: {cidr} overlaps admin_cidrs {', '.join(admins)}; the VPC routes the client "
+                              "range to the VPN server, so it must be a range no admin network uses")
     users = vpn.get("users") or []
     for i, user in enumerate(users):
         if not isinstance(user, str):
@@ -223,11 +228,14 @@ def _check_database(index: int, db, domain: str, postgres: bool, seen: dict, pg_
 
 # ---------------------------------------------------------------- plan
 
-def plan_access(net: dict) -> dict:
-    """The plan's network.access and network.vpn (null unless access is vpn)."""
+def plan_access(net: dict, nodes: list) -> dict:
+    """The plan's network.access and network.vpn (null unless access is vpn). The VPN server is the first bastion node:
+    the VPC's route tables send the client range to it (no NAT: the nodes see each client's own VPN address)."""
     vpn = net["vpn"]
+    server = next((n["name"] for n in nodes if n["role"] == "bastion"), None)
     return {"access": net["access"],
-            "vpn": {"client_cidr": vpn["client_cidr"], "port": vpn["port"], "protocol": "udp", "users": list(vpn["users"])}
+            "vpn": {"client_cidr": vpn["client_cidr"], "port": vpn["port"], "protocol": "udp", "users": list(vpn["users"]),
+                    "server": server}
             if net["access"] == "vpn" else None}
 
 

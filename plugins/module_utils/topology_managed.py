@@ -18,6 +18,19 @@ ENGINE_VERSIONS = {"valkey": "8.0", "redis": "7.1"}
 EXPORTER_PORTS = {"postgresql": 9187, "redis": 9121}
 
 
+# services.redis settings that are Redis/Valkey parameters: {plan key: ElastiCache parameter name}.
+CACHE_PARAMETERS = {"maxmemory_policy": "maxmemory-policy"}
+
+
+def cache_family(engine: str, version: str) -> str:
+    """ElastiCache parameter group family of an engine version: valkey 8.0 -> valkey8, redis 7.1 -> redis7,
+    6.2 -> redis6.x, 5.0.6 -> redis5.0 (the families DescribeCacheEngineVersions lists)."""
+    major, _dot, rest = version.partition(".")
+    if engine == "valkey" or int(major) >= 7:
+        return f"{engine}{major}"
+    return "redis6.x" if major == "6" else f"redis{major}.{rest.split('.')[0]}"
+
+
 def is_managed(raw_services, section: str) -> bool:
     """Whether the raw topology asks for the managed flavour of `section` (exactly `managed: true`)."""
     if not isinstance(raw_services, dict) or not isinstance(raw_services.get(section), dict):
@@ -92,8 +105,12 @@ def add_managed(name: str, svc: dict, out: dict) -> None:
     redis = svc.get("redis") or {}
     if redis.get("managed"):
         plan = {k: v for k, v in redis.items() if k not in SELF_MANAGED_ONLY["redis"]}
-        plan.update(engine_version=redis["engine_version"] or ENGINE_VERSIONS[redis["engine"]],
-                    replication_group_id=f"{name}-redis", subnet_group=f"{name}-data", security_group=f"{name}-redis",
+        version = redis["engine_version"] or ENGINE_VERSIONS[redis["engine"]]
+        family = cache_family(redis["engine"], version)
+        # Named after the family: a major upgrade gets a new group (ElastiCache cannot change a group's family).
+        plan.update(engine_version=version, replication_group_id=f"{name}-redis", subnet_group=f"{name}-data",
+                    security_group=f"{name}-redis", parameter_group=f"{name}-redis-{family.replace('.', '-')}",
+                    parameter_family=family, parameters={p: redis[k] for k, p in CACHE_PARAMETERS.items()},
                     nodes=[], primary=None)
         out["redis"] = plan
     if "monitoring" in out:

@@ -42,7 +42,7 @@ def assemble(ctx) -> dict:
     groups_sg, per_role = security_groups(name, ctx.mode, roles, net, data["services"], k8s, _plane_subnets(pools, subnets))
     plan_pools, nodes = [], []
     for pool in pools:
-        plan_pools.append(_plan_pool(ctx.mode, pool, per_role[pool["role"]], k8s))
+        plan_pools.append(_plan_pool(ctx.mode, pool, per_role[pool["role"]], k8s, net["access"]))
         if ctx.mode == "eks" and pool["role"] in K8S_ROLES:
             continue
         for n in range(1, pool["count"] + 1):
@@ -66,7 +66,7 @@ def assemble(ctx) -> dict:
         "kubernetes": k8s,
         "network": {"cidr": net["cidr"], "azs": list(ctx.azs), "tiers": ordered_tiers, "nat": net["nat"],
                     "admin_cidrs": list(net["admin_cidrs"]), "data_internet": net["data_internet"],
-                    "bastion": net["bastion"], "subnets": subnets, **plan_access(net)},
+                    "bastion": net["bastion"], "subnets": subnets, **plan_access(net, nodes)},
         "pools": plan_pools,
         "nodes": nodes,
         "groups": _groups(plan_pools, nodes),
@@ -76,11 +76,13 @@ def assemble(ctx) -> dict:
     }
 
 
-def _plan_pool(mode: str, pool: dict, sgs: list, kubernetes: dict) -> dict:
+def _plan_pool(mode: str, pool: dict, sgs: list, kubernetes: dict, access: str) -> dict:
     k8s = pool["role"] in K8S_ROLES
     out = {key: pool[key] for key in ("name", "role", "count", "instance_type", "tier", "volume_size", "imds_hop_limit")}
-    # Calico's native routing sends pod addresses from and to the nodes: EC2 drops those unless the check is off.
-    out["source_dest_check"] = not (k8s and mode == "kubeadm" and native_routing(kubernetes["calico"]["encapsulation"]))
+    # Calico's native routing sends pod addresses from and to the nodes, and the VPN server forwards its clients'
+    # addresses into the VPC and back: EC2 drops those unless the check is off.
+    out["source_dest_check"] = not ((k8s and mode == "kubeadm" and native_routing(kubernetes["calico"]["encapsulation"]))
+                                    or (pool["role"] == "bastion" and access == "vpn"))
     out.update(security_groups=list(sgs), kubernetes=k8s, managed=mode == "eks" and k8s,
                api=pool["api"], namespace=pool["namespace"], labels=dict(sorted(pool["labels"].items())),
                taints=[{"key": t["key"], "value": t["value"], "effect": t["effect"]} for t in pool["taints"]])

@@ -261,7 +261,8 @@ _REDIS_MANAGED_FIELDS = (
     ("final_snapshot", _f("bool", "Take a final snapshot when teardown deletes the replication group (managed only).", True)),
 )
 # Fields that only a self-managed (pool) deployment reads: an error next to managed: true.
-SELF_MANAGED_ONLY = {"postgresql": ("synchronous_replication",), "redis": ("maxmemory_mb", "maxmemory_policy", "sentinel")}
+# (ElastiCache sizes maxmemory from the node type; maxmemory_policy goes into the managed group's parameter group.)
+SELF_MANAGED_ONLY = {"postgresql": ("synchronous_replication",), "redis": ("maxmemory_mb", "sentinel")}
 MANAGED_ONLY = {"postgresql": tuple(k for k, _dummy in _PG_MANAGED_FIELDS if k != "managed"),
                 "redis": tuple(k for k, _dummy in _REDIS_MANAGED_FIELDS if k != "managed")}
 # ---- end of managed data services
@@ -403,7 +404,7 @@ SCHEMA = _f("dict", "The whole platform.", REQUIRED, fields=(
         ("redis", _f("dict", "Redis (first node primary, the others replicas).", {}, fields=(
             ("port", _port(6379, "Listen port.")),
             ("maxmemory_mb", _f("int", "maxmemory in MiB, 0 = no limit.", 0, minimum=0, maximum=1048576)),
-            ("maxmemory_policy", _f("str", "Eviction policy.", "noeviction", choices=(
+            ("maxmemory_policy", _f("str", "Eviction policy (managed: maxmemory-policy of the ElastiCache parameter group).", "noeviction", choices=(
                 "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
                 "volatile-random", "volatile-ttl"))),
             ("sentinel", _f("dict", "Redis Sentinel, one sentinel per Redis node.", {}, fields=(

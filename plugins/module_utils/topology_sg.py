@@ -3,7 +3,7 @@
 """Security-group intent: least-privilege ingress per role, as plain data (docs/plan.md lists it).
 
 Only the load balancer is open to the world (80/443). SSH comes from admin_cidrs, or only from the
-bastion when there is one. Kubernetes ports are open only between cluster groups, service ports only
+bastion when there is one (and from the VPN client range with access: vpn). Kubernetes ports are open only between cluster groups, service ports only
 from the app group (nodes that run application pods) and the service's own nodes, exporter ports only
 from the monitoring group. Egress is left to the AWS default (all outbound); the data tier's lack of
 internet comes from its route table.
@@ -33,8 +33,9 @@ def _rule(proto, ports, source, description, from_cidr=False):
 
 
 class _Builder:
-    def __init__(self, name: str, admin_cidrs: list, bastion: bool, monitoring: bool, access: str = "direct"):
+    def __init__(self, name: str, admin_cidrs: list, bastion: bool, monitoring: bool, access: str = "direct", vpn_cidr: str = ""):
         self.access = access
+        self.vpn_cidr = vpn_cidr
         self.name = name
         self.admin_cidrs = admin_cidrs
         self.bastion = bastion
@@ -48,13 +49,16 @@ class _Builder:
         self.groups.append({"name": self.sg(what), "description": description, "rules": rules})
 
     def operator(self, port: int, what: str) -> list:
-        """Operator access (SSH, UIs): from the bastion if there is one (the VPN server NATs its clients to its own
-        address, so they arrive from it too), none with SSM (sessions and port forwarding need no ingress), else
-        from admin_cidrs."""
+        """Operator access (SSH, UIs): from the bastion if there is one, and with access: vpn from the VPN client range
+        too (the VPC routes it to the server, which forwards without NAT: each client arrives from its own address);
+        none with SSM (sessions and port forwarding need no ingress); else from admin_cidrs."""
         if self.access == "ssm":
             return []
         if self.bastion:
-            return [_rule("tcp", port, self.sg("bastion"), f"{what} from the bastion")]
+            rules = [_rule("tcp", port, self.sg("bastion"), f"{what} from the bastion")]
+            if self.access == "vpn" and self.vpn_cidr:
+                rules.append(_rule("tcp", port, self.vpn_cidr, f"{what} from VPN clients", from_cidr=True))
+            return rules
         return [_rule("tcp", port, cidr, f"{what} from admin network", from_cidr=True) for cidr in self.admin_cidrs]
 
     def exporter(self, role: str) -> list:
@@ -101,7 +105,8 @@ def security_groups(name: str, mode: str, roles: set, network: dict, services: d
     api_lb_cidrs: subnets of the API load balancer (control_plane_endpoint nlb).
     """
     kubernetes = kubernetes or {}
-    b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles, network.get("access", "direct"))
+    b = _Builder(name, network["admin_cidrs"], network["bastion"], "monitoring" in roles, network.get("access", "direct"),
+                 (network.get("vpn") or {}).get("client_cidr", ""))
     k8s = mode != "none"
     app = k8s and bool(roles & {"worker", "api"})
     if k8s:

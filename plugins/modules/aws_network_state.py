@@ -16,7 +16,8 @@ description:
     authorized, extra ones revoked, a changed rule description updated in place. Egress rules are left as EC2 makes them.
   - Route tables are found by their C(Name) tag in the VPC and get exactly the given tags, routes (besides the local
     route and VPC endpoint routes) and subnets - a subnet another table holds is moved to this one.
-  - Parts are optional; each runs only when given, in the order vpc, internet_gateway, security_groups, route_tables.
+  - Parts are optional; each runs only when given, in the order vpc, internet_gateway, security_groups, route_tables,
+    add_routes.
 author:
   - msa.platform maintainers (@msa-platform)
 options:
@@ -98,10 +99,29 @@ options:
         elements: str
         default: []
       routes:
-        description: Exact routes, each C(dest) (a CIDR) and C(gateway_id) or C(nat_gateway_id).
+        description:
+          - Exact routes, each C(dest) (a CIDR) and one target, C(gateway_id), C(nat_gateway_id), C(instance_id) or
+            C(instance_name) (the C(Name) tag of a live instance of the VPC, e.g. the OpenVPN server; while no such
+            instance exists the route is left out and the name listed in RV(pending_routes)).
         type: list
         elements: dict
         default: []
+  add_routes:
+    description:
+      - Routes to put in every route table of the VPC that carries all of O(add_routes.tags), leaving their other
+        routes alone (a table's exact routes are O(route_tables)'s job), e.g. the compute layer's route to an
+        instance the network layer could not name yet.
+    type: dict
+    suboptions:
+      tags:
+        description: Tags a table must carry (all of them).
+        type: dict
+        required: true
+      routes:
+        description: Routes as in O(route_tables[].routes).
+        type: list
+        elements: dict
+        required: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -139,7 +159,16 @@ EXAMPLES = r"""
       - name: ecoeco-public
         tags: {"msa:platform": ecoeco, Name: ecoeco-public}
         subnets: [subnet-0a1b2c]
-        routes: [{dest: 0.0.0.0/0, gateway_id: "{{ network.internet_gateway.id }}"}]
+        routes:
+          - {dest: 0.0.0.0/0, gateway_id: "{{ network.internet_gateway.id }}"}
+          - {dest: 10.250.0.0/24, instance_name: ecoeco-bastion-1}   # VPN clients, through the OpenVPN server
+
+- name: The route to the VPN server in every table of the platform, once it runs (other routes untouched)
+  msa.platform.aws_network_state:
+    vpc_id: "{{ network.vpc.id }}"
+    add_routes:
+      tags: {"msa:platform": ecoeco, "msa:layer": network}
+      routes: [{dest: 10.250.0.0/24, instance_name: ecoeco-bastion-1}]
 """
 
 RETURN = r"""
@@ -163,6 +192,18 @@ route_tables:
   returned: when O(route_tables) is given and the VPC exists
   type: dict
   sample: {"ecoeco-public": "rtb-0a1b2c"}
+add_routes:
+  description: Ids of the route tables O(add_routes) matched.
+  returned: when O(add_routes) is given and the VPC exists
+  type: list
+  elements: str
+  sample: ["rtb-0a1b2c", "rtb-0d1e2f"]
+pending_routes:
+  description: Instance names routes asked for that no live instance of the VPC carries (their routes were left out).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ecoeco-bastion-1"]
 actions:
   description: The writes made (or, in check mode, planned), each "operation resource".
   returned: always
@@ -175,7 +216,7 @@ import ipaddress
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.msa.platform.plugins.module_utils.aws.network_state import Network, reconcile
+from ansible_collections.msa.platform.plugins.module_utils.aws.network_state import TARGETS, Network, reconcile
 from ansible_collections.msa.platform.plugins.module_utils.module_args import build_module, problem_of, url
 from ansible_collections.msa.platform.plugins.module_utils.topology_net import region_problem
 
@@ -188,6 +229,7 @@ RETRY_CODES = ["RequestLimitExceeded", "Throttling", "ThrottlingException", "Ser
 FRESH_CODES = [*RETRY_CODES, "InvalidGroup.NotFound", "InvalidRouteTableID.NotFound", "InvalidVpcID.NotFound",
                "InvalidInternetGatewayID.NotFound", "InvalidSubnetID.NotFound", "InvalidNatGatewayID.NotFound"]
 PROTOCOLS = ("tcp", "udp", "icmp", "-1")
+ROUTE_TARGETS = (*TARGETS, "instance_name")
 
 
 def _cidr_problem(value):
@@ -203,7 +245,7 @@ def problems(params):
     out = []
     if params.get("vpc") and _cidr_problem(params["vpc"]["cidr"]):
         out.append("vpc.cidr: " + _cidr_problem(params["vpc"]["cidr"]))
-    parts = ("internet_gateway", "security_groups", "route_tables")
+    parts = ("internet_gateway", "security_groups", "route_tables", "add_routes")
     if not params.get("vpc") and not params.get("vpc_id") and any(params.get(p) is not None for p in parts):
         out.append("vpc_id: required when vpc is not given")
     for part, spec in (("security_groups", GROUP), ("route_tables", TABLE)):
@@ -235,16 +277,31 @@ def problems(params):
                 out.append(f"{where}.description: must be a string")
     if len(set(names)) != len(names):
         out.append("security_groups: names must be unique")
-    for i, table in enumerate(params.get("route_tables") or []):
-        for j, route in enumerate(table.get("routes") or []):
-            where = f"route_tables[{i}].routes[{j}]"
-            if not isinstance(route, dict):
-                out.append(f"{where}: must be a mapping, got {type(route).__name__}")
-                continue
-            if not isinstance(route.get("dest"), str) or _cidr_problem(route["dest"]):
-                out.append(f"{where}.dest: {route.get('dest')!r} must be a CIDR block")
-            if bool(route.get("gateway_id")) == bool(route.get("nat_gateway_id")):
-                out.append(f"{where}: give exactly one of gateway_id and nat_gateway_id")
+    route_lists = [(f"route_tables[{i}].routes", table.get("routes") or []) for i, table in enumerate(params.get("route_tables") or [])]
+    if params.get("add_routes") is not None:
+        route_lists.append(("add_routes.routes", params["add_routes"]["routes"]))
+    for path, routes in route_lists:
+        out.extend(_route_problems(path, routes))
+    return out
+
+
+def _route_problems(path, routes):
+    out = []
+    for j, route in enumerate(routes):
+        where = f"{path}[{j}]"
+        if not isinstance(route, dict):
+            out.append(f"{where}: must be a mapping, got {type(route).__name__}")
+            continue
+        unknown = sorted(set(route) - {"dest", *ROUTE_TARGETS})
+        if unknown:
+            out.append(f"{where}: unknown keys {', '.join(map(str, unknown))}; allowed: dest, {', '.join(ROUTE_TARGETS)}")
+        if not isinstance(route.get("dest"), str) or _cidr_problem(route["dest"]):
+            out.append(f"{where}.dest: {route.get('dest')!r} must be a CIDR block")
+        targets = [key for key in ROUTE_TARGETS if route.get(key)]
+        if len(targets) != 1:
+            out.append(f"{where}: give exactly one of {', '.join(ROUTE_TARGETS)}" + (f" (got {', '.join(targets)})" if targets else ""))
+        elif not isinstance(route[targets[0]], str):
+            out.append(f"{where}.{targets[0]}: must be a string")
     return out
 
 
@@ -265,6 +322,8 @@ def main():
             internet_gateway=dict(type="dict", options=dict(tags=dict(type="dict", default={}))),
             security_groups=dict(type="list", elements="dict", options=GROUP),
             route_tables=dict(type="list", elements="dict", options=TABLE),
+            add_routes=dict(type="dict", options=dict(tags=dict(type="dict", required=True),
+                                                      routes=dict(type="list", elements="dict", required=True))),
         ),
         rules=dict(region=problem_of(region_problem), endpoint_url=url),
         supports_check_mode=True,
@@ -286,8 +345,10 @@ def main():
     except (BotoCoreError, ClientError) as err:
         module.fail_json_aws(err, msg=f"aws_network_state stopped after: {', '.join(network.actions) or 'the lookups'}",
                              actions=network.actions)
+    if network.pending:
+        module.warn(f"routes to {', '.join(network.pending)} left out: no live instance of the VPC carries that Name yet")
     module.exit_json(changed=bool(network.actions), actions=network.actions, diff={"before": network.before, "after": network.after},
-                     **result)
+                     pending_routes=network.pending, **result)
 
 
 if __name__ == "__main__":

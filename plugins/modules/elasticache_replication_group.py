@@ -15,6 +15,9 @@ description:
     security groups, snapshot retention, failover, Multi-AZ, AUTH token, replica count with
     C(IncreaseReplicaCount) / C(DecreaseReplicaCount), tags); what it cannot (subnet group, port, encryption)
     is reported as an error naming the option, before any call.
+  - With O(parameters), it also keeps the cache parameter group O(parameter_group) (created when missing, its parameters
+    exactly those given), since C(community.aws.elasticache_parameter_group) knows no family after redis6.x and no
+    check mode.
   - C(community.aws.elasticache) manages single cache clusters only, so this module exists.
 author:
   - msa.platform maintainers (@msa-platform)
@@ -66,8 +69,20 @@ options:
     type: list
     elements: str
   parameter_group:
-    description: Cache parameter group. Omitted, the engine family's default on creation and left as it is afterwards.
+    description:
+      - Cache parameter group. Omitted, the engine family's default on creation and left as it is afterwards.
+      - With O(parameters), the module creates this group (family O(parameter_group_family), tagged with O(tags)) when
+        missing and keeps its parameters exactly O(parameters) before it creates or converges the replication group.
     type: str
+  parameter_group_family:
+    description: Family of O(parameter_group) when the module keeps it, such as C(valkey8), C(redis7) or C(redis6.x).
+    type: str
+  parameters:
+    description:
+      - Parameters of O(parameter_group), such as C(maxmemory-policy). Given (even empty), the group's user-set parameters
+        are made exactly these - one set by hand elsewhere is reset to the family default. Omitted, the group is not read.
+      - The group is left in place by O(state=absent) (teardown deletes it after the replication group).
+    type: dict
   transit_encryption:
     description: TLS in transit (fixed at creation; required for an AUTH token).
     type: bool
@@ -128,9 +143,12 @@ EXAMPLES = r"""
     engine_version: "8.0"
     replicas: 1
     subnet_group: courm-data
+    parameter_group: courm-redis-valkey8
+    parameter_group_family: valkey8
+    parameters: {maxmemory-policy: allkeys-lru}
     security_group_ids: [sg-0123456789abcdef0]
     auth_token: "{{ vault_redis_auth_token }}"
-    tags: {msa:platform: courm}
+    tags: {"msa:platform": courm}
 
 - name: Delete it, keeping a final snapshot
   msa.platform.elasticache_replication_group:
@@ -156,18 +174,21 @@ calls:
   returned: always
   type: list
   elements: str
-  sample: [modify_replication_group, increase_replica_count]
+  sample: [modify_cache_parameter_group, modify_replication_group, increase_replica_count]
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.msa.platform.plugins.module_utils.aws.client import RecordingClient
 from ansible_collections.msa.platform.plugins.module_utils.aws.elasticache import (
     changes,
+    chunks,
     create_request,
     current_view,
     desired_view,
     endpoints,
+    parameter_changes,
     problems,
     tag_changes,
     wait_available,
@@ -191,23 +212,13 @@ RULES = dict(
 )
 
 
-class Client:
+class Client(RecordingClient):
     def __init__(self, module):
-        self.module = module
-        self.client = module.client("elasticache", retry_decorator=AWSRetry.jittered_backoff(retries=8, catch_extra_error_codes=RETRY_CODES))
-        self.calls = []
-
-    def change(self, operation, **request):
-        self.calls.append(operation)
-        return getattr(self.client, operation)(aws_retry=True, **request)
+        super().__init__(module, "elasticache", AWSRetry, RETRY_CODES,
+                         not_found=("ReplicationGroupNotFoundFault", "CacheParameterGroupNotFound"))
 
     def group(self, group_id):
-        try:
-            return self.client.describe_replication_groups(aws_retry=True, ReplicationGroupId=group_id)["ReplicationGroups"][0]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ReplicationGroupNotFoundFault":
-                return None
-            raise
+        return self.describe("describe_replication_groups", "ReplicationGroups", first=True, ReplicationGroupId=group_id)
 
     def primary(self, group):
         members = (group.get("NodeGroups") or [{}])[0].get("NodeGroupMembers") or []
@@ -215,11 +226,54 @@ class Client:
         primary = primary or (group.get("MemberClusters") or [None])[0]
         if not primary:
             return None
-        return self.client.describe_cache_clusters(aws_retry=True, CacheClusterId=primary)["CacheClusters"][0]
+        return self.call("describe_cache_clusters", CacheClusterId=primary)["CacheClusters"][0]
+
+    def parameter_group(self, name):
+        return self.describe("describe_cache_parameter_groups", "CacheParameterGroups", first=True, CacheParameterGroupName=name)
+
+    def user_parameters(self, name):
+        """{name: value} of the parameters set in the group (Source user)."""
+        out, marker = {}, None
+        while True:
+            page = self.call("describe_cache_parameters", CacheParameterGroupName=name, Source="user", **({"Marker": marker} if marker else {}))
+            out.update((p["ParameterName"], p.get("ParameterValue")) for p in page.get("Parameters", []))
+            marker = page.get("Marker")
+            if not marker:
+                return out
 
     def tags(self, arn):
-        listed = self.client.list_tags_for_resource(aws_retry=True, ResourceName=arn)["TagList"]
+        listed = self.call("list_tags_for_resource", ResourceName=arn)["TagList"]
         return {t["Key"]: t["Value"] for t in listed}
+
+
+def _parameters(module, aws):
+    """Create the parameter group when missing and make its parameters exactly O(parameters); (calls, before, after)."""
+    params = module.params
+    if params["parameters"] is None or params["state"] == "absent":
+        return [], None, None
+    name, family = params["parameter_group"], params["parameter_group_family"]
+    group = aws.parameter_group(name)
+    if group and group.get("CacheParameterGroupFamily") != family:
+        module.fail_json(msg=f"parameter_group_family: {name} is family {group.get('CacheParameterGroupFamily')}, asked {family}; "
+                             "ElastiCache cannot change a group's family: name a new group")
+    current = aws.user_parameters(name) if group else {}
+    modify, reset = parameter_changes(current, params["parameters"])
+    planned = ([] if group else ["create_cache_parameter_group"]) + (["modify_cache_parameter_group"] if modify else []) \
+        + (["reset_cache_parameter_group"] if reset else [])
+    after = {k: str(v) for k, v in params["parameters"].items()}
+    if module.check_mode:
+        return planned, current, after
+    if not group:
+        request = {"CacheParameterGroupName": name, "CacheParameterGroupFamily": family,
+                   "Description": params.get("description") or f"{params['replication_group_id']} parameters"}
+        if params["tags"]:
+            request["Tags"] = [{"Key": k, "Value": str(v)} for k, v in sorted(params["tags"].items())]
+        aws.change("create_cache_parameter_group", **request)
+    for batch in chunks(modify):
+        aws.change("modify_cache_parameter_group", CacheParameterGroupName=name, ParameterNameValues=batch)
+    for batch in chunks(reset):
+        aws.change("reset_cache_parameter_group", CacheParameterGroupName=name, ResetAllParameters=False, ParameterNameValues=batch)
+    return planned, current, after
 
 
 def _result(group, calls):
@@ -241,20 +295,23 @@ def _absent(module, aws, group, before):
     module.exit_json(changed=True, diff={"before": before, "after": {}}, **_result(None, aws.calls or ["delete_replication_group"]))
 
 
-def _create(module, aws):
+def _create(module, aws, pg_planned, pg_after):
     params = module.params
-    if not params["node_type"]:
-        module.fail_json(msg="node_type: required to create a replication group")
     request = create_request(params, params["tags"])
     after = desired_view(params)
     after.pop("auth_token_enabled", None)
+    if pg_after is not None:
+        after["parameters"] = pg_after
     if module.check_mode:
-        module.exit_json(changed=True, diff={"before": {}, "after": after}, **_result(None, ["create_replication_group"]))
+        module.exit_json(changed=True, diff={"before": {}, "after": after}, **_result(None, [*pg_planned, "create_replication_group"]))
     aws.change("create_replication_group", **request)
     group = aws.group(params["replication_group_id"])
     if params["wait"]:
         group = wait_available(lambda: aws.group(params["replication_group_id"]), params["wait_timeout"])
-    module.exit_json(changed=True, diff={"before": {}, "after": current_view(group, aws.primary(group))}, **_result(group, aws.calls))
+    view = current_view(group, aws.primary(group))
+    if pg_after is not None:
+        view["parameters"] = pg_after
+    module.exit_json(changed=True, diff={"before": {}, "after": view}, **_result(group, aws.calls))
 
 
 def main():
@@ -274,6 +331,8 @@ def main():
             subnet_group=dict(type="str"),
             security_group_ids=dict(type="list", elements="str"),
             parameter_group=dict(type="str"),
+            parameter_group_family=dict(type="str"),
+            parameters=dict(type="dict"),
             transit_encryption=dict(type="bool", default=True),
             at_rest_encryption=dict(type="bool", default=True),
             kms_key_id=dict(type="str"),
@@ -301,8 +360,12 @@ def main():
         before = current_view(group, primary) if group else {}
         if params["state"] == "absent":
             _absent(module, aws, group, before)
+        if group is None and not params["node_type"]:
+            module.fail_json(msg="node_type: required to create a replication group")
+        # The parameter group first: a new replication group names it, a changed one is applied to the running nodes.
+        pg_planned, pg_before, pg_after = _parameters(module, aws)
         if group is None:
-            _create(module, aws)
+            _create(module, aws, pg_planned, pg_after)
         if group.get("Status") != "available":
             group = wait_available(lambda: aws.group(gid), params["wait_timeout"])
             primary = aws.primary(group)
@@ -316,7 +379,10 @@ def main():
         if replicas is not None:
             planned.append("increase_replica_count" if replicas > before["replicas"] else "decrease_replica_count")
         planned += (["remove_tags_from_resource"] if remove else []) + (["add_tags_to_resource"] if add else [])
+        planned = pg_planned + planned
         after = dict(before, **{k: v for k, v in desired.items() if k != "auth_token_enabled"})
+        if pg_after is not None:
+            before, after = dict(before, parameters=pg_before), dict(after, parameters=pg_after)
         if module.check_mode or not planned:
             module.exit_json(changed=bool(planned), diff={"before": before, "after": after}, **_result(group, planned))
         # Fewer replicas first (so failover settings stay valid), then settings, then more replicas.
@@ -337,7 +403,10 @@ def main():
         if add:
             aws.change("add_tags_to_resource", ResourceName=group["ARN"], Tags=[{"Key": k, "Value": v} for k, v in sorted(add.items())])
         group = aws.group(gid)
-        module.exit_json(changed=True, diff={"before": before, "after": current_view(group, aws.primary(group))}, **_result(group, aws.calls))
+        view = current_view(group, aws.primary(group))
+        if pg_after is not None:
+            view["parameters"] = pg_after
+        module.exit_json(changed=True, diff={"before": before, "after": view}, **_result(group, aws.calls))
     except (BotoCoreError, ClientError) as err:
         module.fail_json_aws(err, msg=f"ElastiCache replication group {gid}: {', '.join(aws.calls) or 'describe'} failed", calls=aws.calls)
     except TimeoutError as err:

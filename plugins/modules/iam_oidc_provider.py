@@ -104,7 +104,8 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.msa.platform.plugins.module_utils.aws.eks import error_code, tag_changes
+from ansible_collections.msa.platform.plugins.module_utils.aws.client import error_code
+from ansible_collections.msa.platform.plugins.module_utils.aws.eks import tag_changes
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError

@@ -161,6 +161,7 @@ calls:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.msa.platform.plugins.module_utils.aws.client import RecordingClient
 from ansible_collections.msa.platform.plugins.module_utils.aws.rds import (
     create_primary_request,
     create_replica_request,
@@ -192,25 +193,20 @@ RULES = dict(
 )
 
 
-class Rds:
-    def __init__(self, module):
-        self.module = module
-        self.client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff(retries=8, catch_extra_error_codes=RETRY_CODES))
-        self.calls = []
+class Rds(RecordingClient):
+    """Calls recorded as "operation identifier"; in check mode a change is recorded, not made."""
 
-    def change(self, operation, target, **request):
-        self.calls.append(f"{operation} {target}")
-        if not self.module.check_mode:
-            return getattr(self.client, operation)(aws_retry=True, **request)
-        return None
+    def __init__(self, module):
+        super().__init__(module, "rds", AWSRetry, RETRY_CODES, not_found=("DBInstanceNotFound",))
+
+    def change(self, operation, label="", **request):
+        if self.module.check_mode:
+            self.calls.append(f"{operation} {label}")
+            return None
+        return super().change(operation, label, **request)
 
     def get(self, identifier):
-        try:
-            return self.client.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "DBInstanceNotFound":
-                return None
-            raise
+        return self.describe("describe_db_instances", "DBInstances", first=True, DBInstanceIdentifier=identifier)
 
     def wait(self, identifier, gone=False):
         if self.module.params["wait"] and not self.module.check_mode:
@@ -218,7 +214,7 @@ class Rds:
         return self.get(identifier)
 
     def sync_tags(self, instance, desired, purge):
-        listed = self.client.list_tags_for_resource(aws_retry=True, ResourceName=instance["DBInstanceArn"])["TagList"]
+        listed = self.call("list_tags_for_resource", ResourceName=instance["DBInstanceArn"])["TagList"]
         add, remove = tag_changes({t["Key"]: t["Value"] for t in listed}, desired, purge)
         target = instance["DBInstanceIdentifier"]
         if remove:

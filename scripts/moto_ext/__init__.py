@@ -13,7 +13,7 @@ it before `moto.mock_aws` so the in-process mock behaves like the emulator.
 - ec2_subnets: deleting a subnet removes its route table association.
 - ec2_tags: a resource's tags read directly (DescribeInstances at 10,000 instances: 887 s -> seconds).
 - rds: DescribeDBParameterGroups by name (managed PostgreSQL).
-- elasticache: replication groups as ElastiCache keeps them (managed Redis).
+- elasticache: replication groups and cache parameter groups as ElastiCache keeps them (managed Redis).
 """
 from __future__ import annotations
 

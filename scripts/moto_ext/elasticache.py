@@ -16,17 +16,41 @@ moto 5.2.5 gets these wrong or lacks them; each behaviour follows the ElastiCach
   `final_snapshots` (it stores no data). DescribeReplicationGroups of a deleted group: ReplicationGroupNotFoundFault.
 - DeleteCacheSubnetGroup (missing): CacheSubnetGroupNotFoundFault for an unknown group,
   CacheSubnetGroupInUse while a replication group uses it.
+
+Cache parameter groups of the Redis OSS / Valkey families (moto has none), also from the API reference:
+- CreateCacheParameterGroup (CacheParameterGroupName, CacheParameterGroupFamily, Description, Tags): returns the
+  CacheParameterGroup (name, family, description, IsGlobal, ARN `...:parametergroup:<name>`);
+  CacheParameterGroupAlreadyExists for a taken name; InvalidParameterValue for a family the emulator does not know
+  (it knows the Redis OSS and Valkey families, not Memcached's).
+- DescribeCacheParameterGroups (optional name): the groups, the families' `default.<family>` groups included;
+  CacheParameterGroupNotFound for an unknown name.
+- DescribeCacheParameters (CacheParameterGroupName, optional Source user | system | engine-default): every parameter
+  with ParameterName, ParameterValue, Description, Source, DataType, AllowedValues, IsModifiable,
+  MinimumEngineVersion, ChangeType. The emulator's catalog is a handful of real parameters (maxmemory-policy and
+  its allowed policies, maxmemory-samples, reserved-memory-percent, timeout, activedefrag) with ElastiCache's
+  defaults; a value set by ModifyCacheParameterGroup has Source "user".
+- ModifyCacheParameterGroup (ParameterNameValues, at most 20): InvalidParameterValue for an unknown parameter or a
+  value outside AllowedValues; default groups cannot be modified (InvalidCacheParameterGroupState).
+- ResetCacheParameterGroup (ResetAllParameters or ParameterNameValues): back to the family defaults.
+- DeleteCacheParameterGroup: CacheParameterGroupNotFound; InvalidCacheParameterGroupState for a default group or
+  one a replication group uses.
+- CreateReplicationGroup / ModifyReplicationGroup with CacheParameterGroupName: CacheParameterGroupNotFound for an
+  unknown group, InvalidParameterCombination when its family is not the engine version's.
+- Tags on parameter groups (ListTagsForResource / AddTagsToResource by their ARN): moto refuses these ARNs.
 """
 from __future__ import annotations
+
+import re
 
 from moto.core.responses import ActionResult, EmptyResult, PaginatedResult
 from moto.elasticache.exceptions import (
     CacheSubnetGroupNotFound,
     ElastiCacheException,
+    InvalidParameterCombinationException,
     InvalidParameterValueException,
     ReplicationGroupNotFound,
 )
-from moto.elasticache.models import ReplicationGroup
+from moto.elasticache.models import ElastiCacheBackend, ReplicationGroup
 from moto.elasticache.responses import ElastiCacheResponse
 
 DEFAULT_VERSIONS = {"valkey": "8.0.1", "redis": "7.1.0"}
@@ -121,6 +145,8 @@ _original_modify = ElastiCacheResponse.modify_replication_group
 
 def modify_replication_group(self):
     group = _group(self, self._get_param("ReplicationGroupId"))
+    _check_group_for(self, self._get_param("CacheParameterGroupName"), self._get_param("Engine") or group.engine,
+                     self._get_param("EngineVersion") or group.engine_version)
     if self._get_param("AutomaticFailoverEnabled") in ("true", True) and len(group.member_clusters) < 2:
         raise InvalidParameterValueException("Automatic failover needs at least one replica (NumCacheClusters >= 2).")
     sgs = self._get_param("SecurityGroupIds")
@@ -183,10 +209,202 @@ def delete_cache_subnet_group(self):
     return EmptyResult()
 
 
+# ------------------------------------------------------------------ cache parameter groups
+
+FAMILIES = ("redis2.6", "redis2.8", "redis3.2", "redis4.0", "redis5.0", "redis6.x", "redis7", "valkey7", "valkey8")
+MAX_MODIFY = 20
+POLICIES = "volatile-lru,allkeys-lru,volatile-lfu,allkeys-lfu,volatile-random,allkeys-random,volatile-ttl,noeviction"
+# name: (default, data type, allowed values, change type, description)
+CATALOG = {
+    "maxmemory-policy": ("volatile-lru", "string", POLICIES, "immediate", "Max memory policy."),
+    "maxmemory-samples": ("3", "integer", "1-", "immediate", "Max memory samples."),
+    "reserved-memory-percent": ("25", "integer", "0-100", "immediate", "The percent of memory to reserve for non-cache memory usage."),
+    "timeout": ("0", "integer", "0,20-", "immediate", "Close connection if client is idle for a given number of seconds, or never if 0."),
+    "activedefrag": ("no", "string", "yes,no", "immediate", "Enabled active memory defragmentation."),
+}
+
+
+class CacheParameterGroupNotFound(ElastiCacheException):
+    code = "CacheParameterGroupNotFound"
+
+
+class CacheParameterGroupAlreadyExists(ElastiCacheException):
+    code = "CacheParameterGroupAlreadyExists"
+
+
+class InvalidCacheParameterGroupState(ElastiCacheException):
+    code = "InvalidCacheParameterGroupState"
+
+
+def family_of(engine: str, version: str) -> str:
+    """The parameter group family of an engine version (redis 6.2 -> redis6.x, 7.1 -> redis7, valkey 8.0 -> valkey8)."""
+    major, _dot, minor = version.partition(".")
+    if engine == "valkey" or int(major) >= 7:
+        return f"{engine}{major}"
+    return "redis6.x" if major == "6" else f"redis{major}.{minor.split('.')[0]}"
+
+
+def allowed(value: str, data_type: str, values: str) -> bool:
+    if data_type == "string":
+        return value in values.split(",")
+    if not re.fullmatch(r"-?[0-9]+", value):
+        return False
+    number = int(value)
+    for part in values.split(","):
+        low, dash, high = part.partition("-")
+        if (not dash and number == int(low)) or (dash and number >= int(low) and (not high or number <= int(high))):
+            return True
+    return False
+
+
+def _store(backend) -> dict:
+    if not hasattr(backend, "_msa_parameter_groups"):
+        backend._msa_parameter_groups = {}
+    return backend._msa_parameter_groups
+
+
+def _arn(response, name: str) -> str:
+    return f"arn:aws:elasticache:{response.region}:{response.current_account}:parametergroup:{name}"
+
+
+def _shape(response, name: str, group: dict) -> dict:
+    return {"CacheParameterGroupName": name, "CacheParameterGroupFamily": group["family"], "Description": group["description"],
+            "IsGlobal": False, "ARN": _arn(response, name)}
+
+
+def _find(response, name: str) -> dict:
+    """A group by name: ours, or a family's default group (read only)."""
+    groups = _store(response.elasticache_backend)
+    if name in groups:
+        return groups[name]
+    family = name.removeprefix("default.")
+    if name.startswith("default.") and family in FAMILIES:
+        return {"family": family, "description": f"Default parameter group for {family}", "values": {}, "default": True}
+    raise CacheParameterGroupNotFound(f"CacheParameterGroup {name} not found.")
+
+
+def _pairs(response) -> list:
+    pairs = response._get_param("ParameterNameValues", []) or []
+    return [(p.get("ParameterName"), p.get("ParameterValue")) for p in pairs]
+
+
+def create_cache_parameter_group(self):
+    name, family = self._get_param("CacheParameterGroupName"), self._get_param("CacheParameterGroupFamily")
+    groups = _store(self.elasticache_backend)
+    if family not in FAMILIES:
+        raise InvalidParameterValueException(f"Family {family} is not a Redis OSS or Valkey family this emulator knows: {', '.join(FAMILIES)}.")
+    if name in groups or name.startswith("default."):
+        raise CacheParameterGroupAlreadyExists(f"CacheParameterGroup {name} already exists.")
+    groups[name] = {"family": family, "description": self._get_param("Description") or "", "values": {}}
+    tags = self._get_param("Tags", []) or []
+    if tags:
+        self.elasticache_backend.tagging_service.tag_resource(_arn(self, name), tags)
+    return ActionResult({"CacheParameterGroup": _shape(self, name, groups[name])})
+
+
+def describe_cache_parameter_groups(self):
+    name = self._get_param("CacheParameterGroupName")
+    if name:
+        return ActionResult({"CacheParameterGroups": [_shape(self, name, _find(self, name))]})
+    groups = {f"default.{f}": _find(self, f"default.{f}") for f in FAMILIES}
+    groups.update(_store(self.elasticache_backend))
+    return ActionResult({"CacheParameterGroups": [_shape(self, n, g) for n, g in groups.items()]})
+
+
+def describe_cache_parameters(self):
+    group = _find(self, self._get_param("CacheParameterGroupName"))
+    source = self._get_param("Source")
+    out = []
+    for pname, (default, data_type, values, change, description) in CATALOG.items():
+        given = pname in group["values"]
+        item = {"ParameterName": pname, "ParameterValue": group["values"].get(pname, default), "Description": description,
+                "Source": "user" if given else "system", "DataType": data_type, "AllowedValues": values, "IsModifiable": True,
+                "MinimumEngineVersion": "2.8.6", "ChangeType": change}
+        if source in (None, "", item["Source"]) or (source == "engine-default" and not given):
+            out.append(item)
+    return ActionResult({"Parameters": out, "CacheNodeTypeSpecificParameters": []})
+
+
+def modify_cache_parameter_group(self):
+    name = self._get_param("CacheParameterGroupName")
+    group = _find(self, name)
+    if group.get("default"):
+        raise InvalidCacheParameterGroupState(f"Default parameter group {name} cannot be modified.")
+    pairs = _pairs(self)
+    if not 1 <= len(pairs) <= MAX_MODIFY:
+        raise InvalidParameterValueException(f"ParameterNameValues must hold 1 to {MAX_MODIFY} parameters, got {len(pairs)}.")
+    for pname, value in pairs:
+        if pname not in CATALOG:
+            raise InvalidParameterValueException(f"Unknown parameter {pname} for family {group['family']}.")
+        _default, data_type, values, _change, _description = CATALOG[pname]
+        if value is None or not allowed(str(value), data_type, values):
+            raise InvalidParameterValueException(f"Value {value} for parameter {pname} is not allowed: {values}.")
+    group["values"].update((p, str(v)) for p, v in pairs)
+    return ActionResult({"CacheParameterGroupName": name})
+
+
+def reset_cache_parameter_group(self):
+    name = self._get_param("CacheParameterGroupName")
+    group = _find(self, name)
+    if group.get("default"):
+        raise InvalidCacheParameterGroupState(f"Default parameter group {name} cannot be modified.")
+    if self._get_bool_param("ResetAllParameters"):
+        group["values"].clear()
+    else:
+        pairs = _pairs(self)
+        if not pairs:
+            raise InvalidParameterValueException("Either ResetAllParameters or ParameterNameValues is required.")
+        for pname, _value in pairs:
+            group["values"].pop(pname, None)
+    return ActionResult({"CacheParameterGroupName": name})
+
+
+def delete_cache_parameter_group(self):
+    name = self._get_param("CacheParameterGroupName")
+    group = _find(self, name)
+    users = [g.replication_group_id for g in self.elasticache_backend.replication_groups.values() if g.cache_parameter_group_name == name]
+    if group.get("default") or users:
+        why = "is a default group" if group.get("default") else f"is used by replication group {users[0]}"
+        raise InvalidCacheParameterGroupState(f"Cache parameter group {name} {why}.")
+    del _store(self.elasticache_backend)[name]
+    return EmptyResult()
+
+
+def _check_group_for(response, name, engine: str, version: str) -> None:
+    if not name:
+        return
+    group = _find(response, name)
+    if engine and version and group["family"] != family_of(engine, version):
+        raise InvalidParameterCombinationException(f"Cache parameter group {name} is family {group['family']}; engine {engine} {version} "
+                                                   f"needs {family_of(engine, version)}.")
+
+
+_original_backend_init = ElastiCacheBackend.__init__
+
+
+def create_replication_group(self):
+    _check_group_for(self, self._get_param("CacheParameterGroupName"), self._get_param("Engine") or "redis",
+                     self._get_param("EngineVersion") or "")
+    return _original_create_group(self)
+
+
+def _backend_init(self, *args, **kwargs):
+    _original_backend_init(self, *args, **kwargs)
+    self.arn_regex = re.compile(r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|parametergroup):.*$")
+
+
+_original_create_group = ElastiCacheResponse.create_replication_group
+
+
 def apply() -> None:
     if ReplicationGroup.__init__ is _init:
         return
     ReplicationGroup.__init__ = _init
+    ElastiCacheBackend.__init__ = _backend_init
+    for handler in (create_cache_parameter_group, describe_cache_parameter_groups, describe_cache_parameters,
+                    modify_cache_parameter_group, reset_cache_parameter_group, delete_cache_parameter_group,
+                    create_replication_group):
+        setattr(ElastiCacheResponse, handler.__name__, handler)
     ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters
     ElastiCacheResponse.modify_replication_group = modify_replication_group
     ElastiCacheResponse.increase_replica_count = increase_replica_count

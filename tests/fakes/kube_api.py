@@ -714,7 +714,8 @@ def main(argv: list[str] | None = None) -> int:
 # The kinds the add-ons layer applies, served the way a kube-apiserver serves them: a namespaced object
 # is refused (404 namespaces "x" not found) until its Namespace exists; a Namespace gets the label, the
 # finalizer and the phase the server adds; a StorageClass gets its defaulted reclaimPolicy and
-# volumeBindingMode and refuses changes to its immutable fields (422); NetworkPolicy ports default to
+# volumeBindingMode and refuses changes to its immutable fields (422); a Service gets type ClusterIP, sessionAffinity
+# None and each port its protocol TCP and targetPort (SetDefaults_Service); NetworkPolicy ports default to
 # TCP and policyTypes to what the rules say; a custom resource is served only while its
 # CustomResourceDefinition exists and is Established (else 404, as for any unknown resource). What it
 # does not do: validate bodies against schemas (tests run kubernetes-validate on what is sent),
@@ -725,6 +726,7 @@ ADDON_KINDS = {
     "resourcequotas": ("v1", "ResourceQuota", True),
     "limitranges": ("v1", "LimitRange", True),
     "configmaps": ("v1", "ConfigMap", True),
+    "services": ("v1", "Service", True),
     "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
     "ingresses": ("networking.k8s.io/v1", "Ingress", True),
     "ingressclasses": ("networking.k8s.io/v1", "IngressClass", False),
@@ -892,6 +894,15 @@ def _addon_defaults(plural: str, obj: dict) -> None:
         obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {"phase": "Active"})
+    elif plural == "services":
+        # SetDefaults_Service: type ClusterIP, sessionAffinity None, each port's protocol TCP and targetPort its port;
+        # an ExternalName Service gets no cluster IP.
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
     elif plural == "storageclasses":
         obj.setdefault("reclaimPolicy", "Delete")
         obj.setdefault("volumeBindingMode", "Immediate")

@@ -17,10 +17,7 @@ import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:  # the modules report a missing botocore through AnsibleAWSModule before any call
-    ClientError = Exception  # type: ignore[misc,assignment]
+from ansible_collections.msa.platform.plugins.module_utils.aws.client import RecordingClient
 
 try:
     import yaml
@@ -584,19 +581,6 @@ def policy_changes(current: List[Dict[str, Any]], desired: Dict[str, Dict[str, A
 
 # ------------------------------------------------------------------ client helpers
 
-def error_code(err: Exception) -> str:
-    return getattr(err, "response", {}).get("Error", {}).get("Code", "") if isinstance(err, ClientError) else ""
-
-
-def describe_or_none(call: Callable[..., Dict[str, Any]], key: str, **kwargs: Any) -> Optional[Dict[str, Any]]:
-    try:
-        return call(**kwargs)[key]
-    except ClientError as err:
-        if error_code(err) == "ResourceNotFoundException":
-            return None
-        raise
-
-
 def wait_for_update(client: Any, update: Dict[str, Any], timeout: float, sleep: Callable[[float], None] = time.sleep,
                     **where: str) -> Dict[str, Any]:
     """Poll DescribeUpdate until the update is no longer InProgress; 1 s, then doubling up to 15 s."""
@@ -631,24 +615,12 @@ RETRY_CODES = ["Throttling", "ThrottlingException", "TooManyRequestsException", 
                "ServiceUnavailableException", "ServerException", "InternalError"]
 
 
-class Eks:
-    """The EKS client of one module run: AWSRetry on every call, updates run one after the other (EKS refuses
-    a second update while one runs), every mutating call recorded in `calls` (returned by the modules)."""
+class Eks(RecordingClient):
+    """The EKS client of one module run (client.RecordingClient: AWSRetry, mutating calls recorded, absent as None);
+    updates run one after the other (EKS refuses a second update while one runs)."""
 
     def __init__(self, module: Any, retry: Any):
-        self.module = module
-        self.client = module.client("eks", retry_decorator=retry.jittered_backoff(retries=8, catch_extra_error_codes=RETRY_CODES))
-        self.calls: List[str] = []
-
-    def call(self, operation: str, **request: Any) -> Dict[str, Any]:
-        return getattr(self.client, operation)(aws_retry=True, **request)
-
-    def change(self, operation: str, **request: Any) -> Dict[str, Any]:
-        self.calls.append(operation)
-        return self.call(operation, **request)
-
-    def describe(self, operation: str, key: str, **request: Any) -> Optional[Dict[str, Any]]:
-        return describe_or_none(getattr(self.client, operation), key, aws_retry=True, **request)
+        super().__init__(module, "eks", retry, RETRY_CODES, not_found=("ResourceNotFoundException",))
 
     def run_update(self, operation: str, request: Dict[str, Any], timeout: float) -> Dict[str, Any]:
         """Start one update and wait until EKS reports it finished; fail if it did not succeed."""

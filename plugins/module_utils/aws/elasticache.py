@@ -19,6 +19,10 @@ NODE_TYPE = re.compile(r"cache\.[a-z][a-z0-9-]*\.[a-z0-9]+")
 VERSION = re.compile(r"[0-9]+\.[0-9]+(\.[0-9]+)?")
 AUTH_TOKEN = re.compile(r"[\x21-\x7e]{16,128}")                 # printable ASCII, no spaces
 AUTH_TOKEN_FORBIDDEN = set('@"/')
+PARAMETER_NAME = re.compile(r"[a-z][a-z0-9-]*")
+PARAMETER_GROUP = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9])*")       # 1-255 characters, no '--', no trailing '-'
+FAMILY = re.compile(r"(redis[0-9]+(\.[0-9x]+)?|valkey[0-9]+)")
+MAX_MODIFY = 20                                                   # ModifyCacheParameterGroup: 20 parameters a request
 MAX_REPLICAS = 5
 IMMUTABLE = {"transit_encryption": "TransitEncryptionEnabled", "at_rest_encryption": "AtRestEncryptionEnabled",
              "subnet_group": "CacheSubnetGroupName", "port": "Port"}
@@ -55,7 +59,41 @@ def problems(params: Dict[str, Any]) -> List[str]:
         out.append(f"port: {params['port']} is outside 1024..65535")
     if params.get("snapshot_retention_days") is not None and not 0 <= params["snapshot_retention_days"] <= 35:
         out.append(f"snapshot_retention_days: {params['snapshot_retention_days']} is outside 0..35")
+    return out + parameter_problems(params)
+
+
+def parameter_problems(params: Dict[str, Any]) -> List[str]:
+    """Problems of parameter_group / parameter_group_family / parameters (the group this module keeps)."""
+    out = []
+    group, family, parameters = params.get("parameter_group"), params.get("parameter_group_family"), params.get("parameters")
+    if group is not None and not (PARAMETER_GROUP.fullmatch(group) and len(group) <= 255):
+        out.append(f"parameter_group: {group!r} must be letters, digits and single hyphens, starting with a letter")
+    if family is not None and not FAMILY.fullmatch(family):
+        out.append(f"parameter_group_family: {family!r} is not a Redis OSS or Valkey family like valkey8, redis7 or redis6.x")
+    if parameters is None:
+        return out
+    if not group or not family:
+        out.append("parameters: needs parameter_group and parameter_group_family (the group this module creates and keeps)")
+    for name, value in parameters.items():
+        if not PARAMETER_NAME.fullmatch(str(name)):
+            out.append(f"parameters.{name}: not a parameter name like maxmemory-policy")
+        elif isinstance(value, bool) or not isinstance(value, (str, int)):
+            out.append(f"parameters.{name}: must be a string or an integer, got {type(value).__name__}")
     return out
+
+
+def parameter_changes(current: Dict[str, str], desired: Dict[str, Any]) -> Tuple[List[Dict[str, str]], List[Dict[str, str]]]:
+    """(ModifyCacheParameterGroup ParameterNameValues, ResetCacheParameterGroup ParameterNameValues) that make the
+    group's user-set parameters (`current`, Source user) exactly `desired`: a value set by hand elsewhere is reset to
+    the family default, so the group holds only what the topology says."""
+    wanted = {k: str(v) for k, v in desired.items()}
+    modify = [{"ParameterName": k, "ParameterValue": v} for k, v in sorted(wanted.items()) if current.get(k) != v]
+    reset = [{"ParameterName": k} for k in sorted(current) if k not in wanted]
+    return modify, reset
+
+
+def chunks(items: List[Any], size: int = MAX_MODIFY) -> List[List[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def automatic_failover(params: Dict[str, Any]) -> bool:

@@ -114,10 +114,23 @@ def rule_text(key: RuleKey, description: str, names: Dict[str, str]) -> str:
 
 # ------------------------------------------------------------------ route tables
 
+# Route targets the module takes (option key -> the key EC2 describes a route's target with).
+TARGETS = {"gateway_id": "GatewayId", "nat_gateway_id": "NatGatewayId", "instance_id": "InstanceId"}
+
+
 def route_target(route: Dict[str, Any]) -> Tuple[str, str]:
-    for key in ("NatGatewayId", "GatewayId", "TransitGatewayId", "VpcPeeringConnectionId", "NetworkInterfaceId", "InstanceId"):
+    # InstanceId before NetworkInterfaceId: a route created to an instance describes both.
+    for key in ("NatGatewayId", "GatewayId", "TransitGatewayId", "VpcPeeringConnectionId", "InstanceId", "NetworkInterfaceId"):
         if route.get(key):
             return key, route[key]
+    return "", ""
+
+
+def wanted_target(route: Dict[str, Any]) -> Tuple[str, str]:
+    """(EC2 key, id) of a desired route ({dest, gateway_id | nat_gateway_id | instance_id})."""
+    for option, key in TARGETS.items():
+        if route.get(option):
+            return key, route[option]
     return "", ""
 
 
@@ -128,27 +141,54 @@ def _managed(route: Dict[str, Any]) -> bool:
         and target != "local" and not target.startswith("vpce-")
 
 
-def route_changes(table_id: str, have: List[Dict[str, Any]], want: List[Dict[str, Any]]) -> Planned:
-    """CreateRoute / ReplaceRoute / DeleteRoute so the table's own routes are exactly ``want`` ({dest, gateway_id|nat_gateway_id})."""
-    current = {}
+def _dest_key(dest: str) -> str:
+    return "DestinationIpv6CidrBlock" if ":" in dest else "DestinationCidrBlock"
+
+
+def route_changes(table_id: str, have: List[Dict[str, Any]], want: List[Dict[str, Any]], purge: bool = True) -> Planned:
+    """CreateRoute / ReplaceRoute / DeleteRoute so the table's own routes are exactly ``want`` ({dest, gateway_id |
+    nat_gateway_id | instance_id}); with ``purge`` false only the destinations of ``want`` are touched (none deleted).
+
+    A route is compared on the key it was asked with: a route to an instance describes the instance and its ENI."""
+    current: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for route in have:
         if _managed(route):
             dest_key = "DestinationCidrBlock" if route.get("DestinationCidrBlock") else "DestinationIpv6CidrBlock"
-            current[(dest_key, route.get(dest_key, ""))] = route_target(route)
+            current[(dest_key, route.get(dest_key, ""))] = route
     out: Planned = []
-    wanted = {}
-    for route in want:
-        target = ("NatGatewayId", route["nat_gateway_id"]) if route.get("nat_gateway_id") else ("GatewayId", route["gateway_id"])
-        wanted[("DestinationIpv6CidrBlock" if ":" in route["dest"] else "DestinationCidrBlock", route["dest"])] = target
-    for dest_key, dest in sorted(current):
+    wanted = {(_dest_key(route["dest"]), route["dest"]): wanted_target(route) for route in want}
+    for dest_key, dest in sorted(current) if purge else ():
         if (dest_key, dest) not in wanted:
             out.append(("delete_route", {"RouteTableId": table_id, dest_key: dest}))
-    for (dest_key, dest), target in sorted(wanted.items()):
+    for (dest_key, dest), (key, value) in sorted(wanted.items()):
         if (dest_key, dest) not in current:
-            out.append(("create_route", {"RouteTableId": table_id, dest_key: dest, target[0]: target[1]}))
-        elif current[(dest_key, dest)] != target:
-            out.append(("replace_route", {"RouteTableId": table_id, dest_key: dest, target[0]: target[1]}))
+            out.append(("create_route", {"RouteTableId": table_id, dest_key: dest, key: value}))
+        elif current[(dest_key, dest)].get(key) != value or current[(dest_key, dest)].get("State") == "blackhole":
+            out.append(("replace_route", {"RouteTableId": table_id, dest_key: dest, key: value}))
     return out
+
+
+def route_text(route: Dict[str, Any]) -> str:
+    return f"{route['dest']} -> {wanted_target(route)[1]}"
+
+
+def resolve_instance_routes(tables: List[Dict[str, Any]], ids: Dict[str, str]) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """Tables whose ``instance_name`` routes name their instance by id (``ids``: Name -> id), and the names not found
+    (their routes are left out: the instance is not launched yet; the compute layer adds them when it is)."""
+    missing: List[str] = []
+    out = []
+    for table in tables:
+        routes = []
+        for route in table.get("routes") or []:
+            name = route.get("instance_name")
+            if not name:
+                routes.append(route)
+            elif name in ids:
+                routes.append({"dest": route["dest"], "instance_id": ids[name]})
+            elif name not in missing:
+                missing.append(name)
+        out.append(dict(table, routes=routes))
+    return out, missing
 
 
 def association_changes(tables: Dict[str, List[str]], existing: List[Dict[str, Any]], ours: List[str]) -> Planned:
@@ -186,6 +226,7 @@ class Network:
     actions: List[str] = field(default_factory=list)
     before: Dict[str, Any] = field(default_factory=dict)
     after: Dict[str, Any] = field(default_factory=dict)
+    pending: List[str] = field(default_factory=list)   # instances named by routes that do not exist (yet)
 
     def write(self, operation: str, request: Dict[str, Any], label: str, fresh: bool = False) -> Dict[str, Any]:
         self.actions.append(f"{operation} {label}")
@@ -278,7 +319,11 @@ class Network:
 
     # -------------------------------------------------------------- route tables
     def route_tables(self, vpc_id: str, tables: List[Dict[str, Any]]) -> Dict[str, str]:
-        """Every table of ``tables`` (found by its Name tag) with exactly its tags, routes and subnets: {name: id}."""
+        """Every table of ``tables`` (found by its Name tag) with exactly its tags, routes and subnets: {name: id}.
+
+        A route may name its target instance by ``instance_name`` (its Name tag); one DescribeInstances finds them all."""
+        names_wanted = sorted({r["instance_name"] for t in tables for r in t.get("routes") or [] if r.get("instance_name")})
+        tables, self.pending = resolve_instance_routes(tables, self.instance_ids(vpc_id, names_wanted))
         existing = self._pages("describe_route_tables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
         by_name: Dict[str, Dict[str, Any]] = {}
         for table in existing:
@@ -305,7 +350,7 @@ class Network:
                 before[table["name"]] = {"routes": sorted(f"{r.get('DestinationCidrBlock') or r.get('DestinationIpv6CidrBlock')} -> "
                                                           f"{route_target(r)[1]}" for r in have.get("Routes", []) if _managed(r)),
                                          "subnets": sorted(a["SubnetId"] for a in have.get("Associations") or [] if a.get("SubnetId"))}
-            after[table["name"]] = {"routes": sorted(f"{r['dest']} -> {r.get('nat_gateway_id') or r.get('gateway_id')}" for r in table["routes"]),
+            after[table["name"]] = {"routes": sorted(route_text(r) for r in table["routes"]),
                                     "subnets": sorted(table["subnets"])}
             self.run(route_changes(tid, have.get("Routes", []), table["routes"]), table["name"], fresh=table["name"] in fresh)
         planned = association_changes({ids[t["name"]]: t["subnets"] for t in tables}, existing, [ids[t["name"]] for t in tables])
@@ -316,6 +361,34 @@ class Network:
                        fresh=names.get(table_id) in fresh)
         self.before["route_tables"], self.after["route_tables"] = before, after
         return {name: tid for name, tid in ids.items() if not tid.startswith("new:")}
+
+    def add_routes(self, vpc_id: str, want: Dict[str, Any]) -> List[str]:
+        """The routes of ``want['routes']`` in every route table of the VPC carrying all of ``want['tags']`` (other routes
+        stay): the ids of those tables. Routes naming an instance by ``instance_name`` that does not exist are left out."""
+        names_wanted = sorted({r["instance_name"] for r in want["routes"] if r.get("instance_name")})
+        resolved, self.pending = resolve_instance_routes([{"routes": want["routes"]}], self.instance_ids(vpc_id, names_wanted))
+        filters = [{"Name": "vpc-id", "Values": [vpc_id]}] + [{"Name": f"tag:{k}", "Values": [str(v)]} for k, v in sorted(want["tags"].items())]
+        tables = self._pages("describe_route_tables", "RouteTables", Filters=filters)
+        for table in tables:
+            label = tags_of(table).get("Name", table["RouteTableId"])
+            self.run(route_changes(table["RouteTableId"], table.get("Routes", []), resolved[0]["routes"], purge=False), label)
+        return [t["RouteTableId"] for t in tables]
+
+    def instance_ids(self, vpc_id: str, names: List[str]) -> Dict[str, str]:
+        """{Name tag: instance id} of the live instances (not terminated) of the VPC so named; two with one name fail."""
+        if not names:
+            return {}
+        found: Dict[str, str] = {}
+        for reservation in self._pages("describe_instances", "Reservations", Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "tag:Name", "Values": names},
+                {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]):
+            for instance in reservation.get("Instances", []):
+                name = tags_of(instance).get("Name", "")
+                if name in found and found[name] != instance["InstanceId"]:
+                    raise ValueError(f"route target {name}: two instances carry that Name ({found[name]}, {instance['InstanceId']}); "
+                                     "terminate the extra one")
+                found[name] = instance["InstanceId"]
+        return found
 
     def _pages(self, operation: str, key: str, **request: Any) -> List[Dict[str, Any]]:
         items: List[Dict[str, Any]] = []
@@ -328,7 +401,7 @@ class Network:
 
 
 def reconcile(network: Network, params: Dict[str, Any]) -> Dict[str, Any]:
-    """Run the parts ``params`` gives (vpc, internet_gateway, security_groups, route_tables) in that order."""
+    """Run the parts ``params`` gives (vpc, internet_gateway, security_groups, route_tables, add_routes) in that order."""
     out: Dict[str, Any] = {}
     vpc_id: Optional[str] = params.get("vpc_id")
     if params.get("vpc"):
@@ -342,4 +415,6 @@ def reconcile(network: Network, params: Dict[str, Any]) -> Dict[str, Any]:
         out["security_groups"] = network.security_groups(vpc_id, params["security_groups"])
     if params.get("route_tables") is not None:
         out["route_tables"] = network.route_tables(vpc_id, params["route_tables"])
+    if params.get("add_routes") is not None:
+        out["add_routes"] = network.add_routes(vpc_id, params["add_routes"])
     return out

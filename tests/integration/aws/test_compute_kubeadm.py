@@ -107,7 +107,7 @@ def profile_of(inst: dict) -> str:
     return inst["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1]
 
 
-def assert_nodes(count: int, sdc_k8s: bool, hops: dict | None = None) -> dict:
+def assert_nodes(count: int, sdc_k8s: bool, hops: dict | None = None, vpn: bool = False) -> dict:
     found = instances()
     assert len(found) == count  # ecoeco: 13 nodes besides the control planes
     iam = client("iam")
@@ -121,7 +121,7 @@ def assert_nodes(count: int, sdc_k8s: bool, hops: dict | None = None) -> dict:
         assert inst["MetadataOptions"]["HttpTokens"] == "required"
         assert inst["MetadataOptions"]["HttpPutResponseHopLimit"] == (hops or {}).get(inst["tags"]["msa:pool"], 1), name
         sdc = client("ec2").describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="sourceDestCheck")
-        assert sdc["SourceDestCheck"]["Value"] is (sdc_k8s if k8s else True), name
+        assert sdc["SourceDestCheck"]["Value"] is (sdc_k8s if k8s else not (vpn and role == "bastion")), name
         assert inst["tags"].get(CLUSTER_TAG) == ("owned" if k8s else None), name
     return found
 
@@ -218,15 +218,37 @@ def test_ha_control_plane_behind_an_nlb_then_teardown_and_rebuild(aws, tmp_path)
     assert_iam()
 
 
+def vpn_routes() -> dict:
+    """{route table Name: [(target instance, state) of its 10.250.0.0/24 routes]} of every ecoeco table."""
+    tables = client("ec2").describe_route_tables(Filters=[{"Name": "tag:msa:platform", "Values": ["ecoeco"]}])["RouteTables"]
+    return {{t["Key"]: t["Value"] for t in table["Tags"]}["Name"]: [(r.get("InstanceId"), r.get("State")) for r in table["Routes"]
+                                                                    if r.get("DestinationCidrBlock") == "10.250.0.0/24"]
+            for table in tables}
+
+
 def test_single_control_plane_vxlan_no_nlb_and_drift_repaired(aws, tmp_path):
+    """Also access: vpn: the VPC routes the client range to the OpenVPN server (a bastion node, its check off)."""
     inv = make_inventory(tmp_path, masters=1, calico={"encapsulation": "VXLAN"})
     topo_file = inv / "group_vars" / "all" / "topology.yml"
     topo = yaml.safe_load(topo_file.read_text())
     next(p for p in topo["platform"]["pools"] if p["name"] == "ai")["imds_hop_limit"] = 2
+    topo["platform"]["network"].update(access="vpn", vpn={"users": ["alice"]})
     topo_file.write_text(yaml.safe_dump(topo))
-    play(inv, "network.yml")
+    network = play(inv, "network.yml")
+    assert "routes to ecoeco-bastion-1 left out" in " ".join((network.stdout + network.stderr).split())   # not launched yet
+    assert {name: routes for name, routes in vpn_routes().items() if routes} == {}
     play(inv, "compute.yml")
-    found = assert_nodes(14, sdc_k8s=True, hops={"ai": 2})
+    found = assert_nodes(15, sdc_k8s=True, hops={"ai": 2}, vpn=True)
+    server = found["ecoeco-bastion-1"]["InstanceId"]
+    routes = vpn_routes()
+    assert sorted(routes) == ["ecoeco-data", "ecoeco-private-a", "ecoeco-private-c", "ecoeco-public"]
+    assert all(r == [(server, "active")] for r in routes.values()), routes
+    # the network layer wants the same routes: it only puts back the one removed by hand
+    ec2 = client("ec2")
+    data = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["ecoeco-data"]}])["RouteTables"][0]["RouteTableId"]
+    ec2.delete_route(RouteTableId=data, DestinationCidrBlock="10.250.0.0/24")
+    assert recap(play(inv, "network.yml"))["changed"] == 1
+    assert vpn_routes() == routes
     assert_iam()
     elbv2 = client("elbv2")
     assert elbv2.describe_load_balancers()["LoadBalancers"] == [] and elbv2.describe_target_groups()["TargetGroups"] == []
@@ -237,7 +259,6 @@ def test_single_control_plane_vxlan_no_nlb_and_drift_repaired(aws, tmp_path):
     assert api_endpoint(inv, tmp_path) == ""
 
     # drift: a node that lost its profile, one with hop limit 2, one with a changed source/destination check
-    ec2 = client("ec2")
     auth, chat, storage = found["ecoeco-auth-1"]["InstanceId"], found["ecoeco-chat-1"]["InstanceId"], found["ecoeco-storage-1"]["InstanceId"]
     assoc = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [auth]}])["IamInstanceProfileAssociations"]
     ec2.disassociate_iam_instance_profile(AssociationId=assoc[0]["AssociationId"])
@@ -245,7 +266,7 @@ def test_single_control_plane_vxlan_no_nlb_and_drift_repaired(aws, tmp_path):
     ec2.modify_instance_attribute(InstanceId=storage, SourceDestCheck={"Value": False})
     repaired = play(inv, "compute.yml")
     assert recap(repaired)["changed"] >= 1
-    assert_nodes(14, sdc_k8s=True, hops={"ai": 2})
+    assert_nodes(15, sdc_k8s=True, hops={"ai": 2}, vpn=True)
     with FaultProxy(URL, rate=0.0) as proxy:   # counting only: a converged compute run reads once per kind
         converged = play(inv, "compute.yml", endpoint=proxy.url)
     assert recap(converged)["changed"] == 0, converged.stdout[-6000:]

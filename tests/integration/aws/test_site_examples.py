@@ -94,6 +94,11 @@ def site(stage: dict):
     return run
 
 
+def user_parameters(cache) -> dict:
+    found = cache.describe_cache_parameters(CacheParameterGroupName="courm-redis-valkey8", Source="user")["Parameters"]
+    return {p["ParameterName"]: p["ParameterValue"] for p in found}
+
+
 def summary(stage: dict) -> dict:
     """The run record summary.yml wrote last (facts.json)."""
     latest = sorted((stage["tmp"] / "runs").iterdir())[-1]
@@ -173,6 +178,12 @@ def test_courm_eks_site(stage):
     assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
     member = cache.describe_cache_clusters(CacheClusterId="courm-redis-001")["CacheClusters"][0]
     assert [g["SecurityGroupId"] for g in member["SecurityGroups"]] == [groups["courm-redis"]] and member["Engine"] == "valkey"
+    # the cache parameter group of the engine's family holds services.redis.maxmemory_policy, tagged for the teardown
+    assert member["CacheParameterGroup"]["CacheParameterGroupName"] == "courm-redis-valkey8"
+    cache_pg = cache.describe_cache_parameter_groups(CacheParameterGroupName="courm-redis-valkey8")["CacheParameterGroups"][0]
+    assert cache_pg["CacheParameterGroupFamily"] == "valkey8"
+    assert {"Key": "msa:platform", "Value": "courm"} in cache.list_tags_for_resource(ResourceName=cache_pg["ARN"])["TagList"]
+    assert user_parameters(cache) == {"maxmemory-policy": "noeviction"}
     assert "Skipped against the emulator (no PostgreSQL server behind courm-postgresql): on AWS this step creates courm" in first.stdout
 
     # summary: the managed endpoints, at the addresses RDS and ElastiCache answer
@@ -183,6 +194,13 @@ def test_courm_eks_site(stage):
     assert [p["phase"] for p in report["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "ci", "data",
                                                       "access", "monitoring", "summary"]
 
+    # A cache parameter changed by hand, and one added: the data layer puts the group back as the topology says.
+    cache.modify_cache_parameter_group(CacheParameterGroupName="courm-redis-valkey8", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}, {"ParameterName": "timeout", "ParameterValue": "300"}])
+    repaired = network_harness.playbook("managed_data.yml", courm["inventory"], "-e", f"@{courm['extra']}", timeout=900)
+    assert repaired.returncode == 0, repaired.stdout[-4000:]
+    assert recaps(repaired)["localhost"]["changed"] == 1 and user_parameters(cache) == {"maxmemory-policy": "noeviction"}
+
     # Deletion protection holds teardown back until asked; then nothing is left but the final snapshot, kept on purpose.
     refused = network_harness.playbook("teardown.yml", courm["inventory"], "-e", "confirm_teardown=courm", timeout=900)
     assert refused.returncode != 0 and "RDS deletion protection is on for courm-postgresql-replica-1, courm-postgresql" in refused.stdout
@@ -191,6 +209,8 @@ def test_courm_eks_site(stage):
     assert rds.describe_db_instances()["DBInstances"] == [] and cache.describe_replication_groups()["ReplicationGroups"] == []
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == [] and cache.describe_cache_subnet_groups()["CacheSubnetGroups"] == []
     assert rds.describe_db_parameter_groups()["DBParameterGroups"] == []
+    assert [g["CacheParameterGroupName"] for g in cache.describe_cache_parameter_groups()["CacheParameterGroups"]
+            if not g["CacheParameterGroupName"].startswith("default.")] == []
     snapshots = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]]
     assert len(snapshots) == 1 and snapshots[0].startswith("courm-postgresql-final-")
     assert eks.list_clusters()["clusters"] == []

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from ansible_collections.msa.platform.plugins.module_utils import addons as addon_manifests
 from ansible_collections.msa.platform.plugins.module_utils import k8s_objects
-from k8s_harness import ROOT, kube_api
+from k8s_harness import ROOT, kube_api, recap, run_playbook
 
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "aws"))
 import aws_helpers
@@ -191,3 +191,39 @@ def test_addons_on_kubeadm_use_the_node_role_and_instance_targets(aws, kube, tmp
     assert iam.list_attached_role_policies(RoleName=f"{name}-node")["AttachedPolicies"] == []  # aws_compute purges managed ones
     assert iam.list_policies(Scope="Local")["Policies"] == [] and [r["RoleName"] for r in iam.list_roles()["Roles"]] == [f"{name}-node"]
     assert assert_applied(kube, plan) == len(rendered(plan)) > 60
+
+
+def test_data_endpoints_become_external_names_and_follow_a_moved_endpoint(kube, kubeconfig):
+    """The endpoints entry point (playbooks/data.yml runs it after the data layer) on courm: created once, converged,
+    and patched when the writer moves (a restored or replaced RDS instance gets another endpoint)."""
+    plan = aws_helpers.plan_of(ROOT / "inventories" / "examples" / "courm-eks")
+    kube.objects.create("namespaces", None, {"metadata": {"name": "courm"}})   # the add-ons layer made it
+    endpoints = [
+        {"name": "courm-postgresql", "kind": "postgresql-writer", "address": "courm-postgresql.c9a.ap-northeast-2.rds.amazonaws.com",
+         "port": 5432, "note": "RDS primary"},
+        {"name": "courm-redis", "kind": "redis-primary", "address": "master.courm-redis.abc123.apn2.cache.amazonaws.com", "port": 6379}]
+    book = ROOT / "tests" / "integration" / "k8s" / "playbooks" / "endpoints.yml"
+    args = {"cluster_addons_kubeconfig": str(kubeconfig), "cluster_addons_plan": plan, "cluster_addons_endpoints": endpoints}
+    first = run_playbook(book, args)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    expected = addon_manifests.endpoint_objects(plan, endpoints)
+    assert sorted((o["kind"], o["metadata"]["name"]) for o in expected) == [
+        ("ConfigMap", "postgresql-connection"), ("ConfigMap", "redis-connection"), ("Service", "postgresql"), ("Service", "redis")]
+    for obj in expected:
+        plural = k8s_objects.RESOURCES[(obj["apiVersion"], obj["kind"])][0]
+        stored = kube.objects.all(plural)[("courm", obj["metadata"]["name"])]
+        assert k8s_objects.is_subset(obj, stored), (obj, stored)
+    stored = kube.objects.all("services")[("courm", "postgresql")]
+    assert stored["spec"]["sessionAffinity"] == "None" and "clusterIP" not in stored["spec"]   # the server's defaults, no IP
+
+    again = run_playbook(book, args)
+    assert again.returncode == 0 and recap(again.stdout)["changed"] == 0, again.stdout[-4000:]
+
+    endpoints[0]["address"] = "courm-postgresql.x7b.ap-northeast-2.rds.amazonaws.com"
+    moved = run_playbook(book, args)
+    assert moved.returncode == 0 and recap(moved.stdout)["changed"] == 1, moved.stdout[-4000:]
+    assert kube.objects.all("services")[("courm", "postgresql")]["spec"]["externalName"] == endpoints[0]["address"]
+    assert kube.objects.all("configmaps")[("courm", "postgresql-connection")]["data"]["host"] == endpoints[0]["address"]
+
+    refused = run_playbook(book, dict(args, cluster_addons_endpoints=[dict(endpoints[0], address="10.0.3.10")]))
+    assert refused.returncode != 0 and "endpoints[0].address: '10.0.3.10' is not a DNS name" in refused.stdout

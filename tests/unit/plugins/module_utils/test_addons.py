@@ -11,6 +11,7 @@ import copy
 import functools
 import ipaddress
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -300,3 +301,71 @@ def test_namespaces_carry_pod_security_quota_and_limits():
     assert quota["spec"]["hard"]["requests.cpu"] == "2" and quota["spec"]["hard"]["pods"] == "30"
     limits = next(o for o in objs if o["kind"] == "LimitRange" and o["metadata"]["namespace"] == "product")
     assert limits["spec"]["limits"][0]["max"] == {"cpu": "1", "memory": "2Gi"}
+
+
+# ---------------------------------------------------------------- data service endpoints
+
+RDS = "courm-postgresql.c9akciq32.ap-northeast-2.rds.amazonaws.com"
+MANAGED_ENDPOINTS = [
+    {"name": "courm-postgresql", "kind": "postgresql-writer", "address": RDS, "port": 5432, "note": "RDS primary"},
+    {"name": "courm-postgresql-replica-1", "kind": "postgresql-reader", "address": "courm-postgresql-replica-1.c9akciq32.ap-northeast-2"
+     ".rds.amazonaws.com", "port": 5432, "note": "RDS read replica"},
+    {"name": "courm-postgresql-replica-2", "kind": "postgresql-reader", "address": "courm-postgresql-replica-2.c9akciq32.ap-northeast-2"
+     ".rds.amazonaws.com", "port": 5432, "note": "second replica: postgresql-ro names the first"},
+    {"name": "courm-redis", "kind": "redis-primary", "address": "master.courm-redis.abc123.apn2.cache.amazonaws.com", "port": 6379},
+    {"name": "courm-redis-reader", "kind": "redis-reader", "address": "replica.courm-redis.abc123.apn2.cache.amazonaws.com", "port": 6379},
+    {"name": "courm-monitoring-1", "kind": "prometheus", "address": "10.0.1.5", "port": 9090},   # not a data service: ignored
+]
+
+
+def _by_key(objs: list) -> dict:
+    return {(o["metadata"]["namespace"], o["kind"], o["metadata"]["name"]): o for o in objs}
+
+
+def test_managed_endpoints_become_external_names_and_connection_settings_that_pass_the_schemas():
+    plan = PLANS["courm-eks"]
+    objs = addons.endpoint_objects(plan, MANAGED_ENDPOINTS)
+    for obj in objs:
+        kubernetes_validate.validate(obj, plan["kubernetes"]["version"], strict=True)
+        assert obj["metadata"]["labels"] == {**addons.MANAGED_BY, "msa.platform/part": "endpoints"}
+    found = _by_key(objs)
+    assert sorted(found) == [("courm", "ConfigMap", "postgresql-connection"), ("courm", "ConfigMap", "redis-connection"),
+                             ("courm", "Service", "postgresql"), ("courm", "Service", "postgresql-ro"), ("courm", "Service", "redis"),
+                             ("courm", "Service", "redis-ro")]
+    writer = found[("courm", "Service", "postgresql")]["spec"]
+    assert (writer["type"], writer["externalName"], writer["ports"][0]["port"]) == ("ExternalName", RDS, 5432)
+    assert found[("courm", "Service", "postgresql-ro")]["spec"]["externalName"].startswith("courm-postgresql-replica-1.")
+    assert found[("courm", "ConfigMap", "postgresql-connection")]["data"]["sslmode"] == "require"
+    redis = found[("courm", "ConfigMap", "redis-connection")]["data"]
+    assert (redis["host"], redis["reader_host"], redis["port"], redis["tls"]) == (
+        "master.courm-redis.abc123.apn2.cache.amazonaws.com", "replica.courm-redis.abc123.apn2.cache.amazonaws.com", "6379", "true")
+    # no secret, nor a pointer to the master's
+    assert not any(k in ("password_secret_arn", "auth_token") for o in objs if o["kind"] == "ConfigMap" for k in o["data"])
+
+
+def test_self_managed_endpoints_follow_each_namespace_reach_with_its_database():
+    plan = PLANS["domains-eks"]
+    endpoints = [{"name": "domains-postgresql-1", "kind": "postgresql-writer", "port": 5432,
+                  "address": "ip-10-20-3-10.ap-northeast-2.compute.internal"}]
+    found = _by_key(addons.endpoint_objects(plan, endpoints))
+    # order and user reach PostgreSQL; product has a database but no reach, so nothing (its NetworkPolicy blocks it too)
+    assert sorted(found) == [("order", "ConfigMap", "postgresql-connection"), ("order", "Service", "postgresql"),
+                             ("user", "ConfigMap", "postgresql-connection"), ("user", "Service", "postgresql")]
+    user = found[("user", "ConfigMap", "postgresql-connection")]["data"]
+    assert (user["database"], user["user"], user["host"], user["sslmode"]) == (
+        "user_db", "user_svc", "ip-10-20-3-10.ap-northeast-2.compute.internal", "prefer")
+    assert "reader_host" not in user and ("user", "Service", "postgresql-ro") not in found
+    assert addons.endpoint_objects(plan, []) == []
+
+
+@pytest.mark.parametrize(("endpoints", "fragment"), [
+    ([{"kind": "postgresql-writer", "address": "10.0.3.10", "port": 5432}], "endpoints[0].address: '10.0.3.10' is not a DNS name"),
+    ([{"kind": "redis-primary", "address": "Master.Redis", "port": 6379}], "endpoints[0].address"),
+    ([{"kind": "redis-primary", "address": "master.redis", "port": True}], "endpoints[0].port: True"),
+    ([{"kind": "redis-primary", "address": "master.redis", "port": "6379"}], "endpoints[0].port"),
+    (["master.redis"], "endpoints[0]: expected a mapping"),
+    ({"kind": "redis-primary"}, "endpoints: expected a list"),
+])
+def test_unusable_endpoints_are_refused_naming_the_entry(endpoints, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        addons.endpoint_objects(PLANS["courm-eks"], endpoints)

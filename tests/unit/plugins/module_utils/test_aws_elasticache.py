@@ -72,6 +72,14 @@ def test_engine_moves_from_redis_to_valkey_only():
     ({"auth_token": "has/slash-in-it-ok"}, "auth_token"),
     ({"port": 80}, "port"),
     ({"snapshot_retention_days": 36}, "snapshot_retention_days"),
+    ({"parameters": {"maxmemory-policy": "allkeys-lru"}}, "parameters"),   # no group / family to keep them in
+    ({"parameters": {}, "parameter_group": "g", "parameter_group_family": "memcached1.6"}, "parameter_group_family"),
+    ({"parameters": {}, "parameter_group": "bad--name", "parameter_group_family": "valkey8"}, "parameter_group"),
+    ({"parameters": {"maxmemory-policy": ["allkeys-lru"]}, "parameter_group": "g", "parameter_group_family": "valkey8"},
+     "parameters.maxmemory-policy"),
+    ({"parameters": {"maxmemory-policy": True}, "parameter_group": "g", "parameter_group_family": "valkey8"},
+     "parameters.maxmemory-policy"),
+    ({"parameters": {"Max Memory": "1"}, "parameter_group": "g", "parameter_group_family": "valkey8"}, "parameters.Max Memory"),
 ])
 def test_problems_name_the_option(params, field):
     found = ec.problems(dict(PARAMS, **params))
@@ -100,3 +108,14 @@ def test_tags_and_waiting():
     assert ec.wait_available(lambda: next(states), 60, sleep=lambda s: None) == {"Status": "available"}
     with pytest.raises(TimeoutError, match="still modifying"):
         ec.wait_available(lambda: {"Status": "modifying"}, 0, sleep=lambda s: None)
+
+
+def test_parameter_changes_set_what_differs_and_reset_what_was_set_elsewhere():
+    current = {"maxmemory-policy": "volatile-lru", "timeout": "300", "maxmemory-samples": "5"}
+    modify, reset = ec.parameter_changes(current, {"maxmemory-policy": "allkeys-lru", "maxmemory-samples": 5})
+    assert modify == [{"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}]
+    assert reset == [{"ParameterName": "timeout"}]
+    assert ec.parameter_changes({"maxmemory-policy": "allkeys-lru"}, {"maxmemory-policy": "allkeys-lru"}) == ([], [])
+    assert [len(c) for c in ec.chunks(list(range(45)))] == [20, 20, 5]
+    assert ec.problems(dict(PARAMS, parameters={"maxmemory-policy": "noeviction", "timeout": 0}, parameter_group="courm-redis-valkey8",
+                            parameter_group_family="valkey8")) == []

@@ -168,3 +168,60 @@ def test_tag_writes_leave_aws_tags():
     assert tag_writes("r", {"a": "1", "aws:cloudformation:x": "y", "b": "2"}, {"a": "1", "c": 3}) == [
         ("create_tags", {"Resources": ["r"], "Tags": [{"Key": "c", "Value": "3"}]}),
         ("delete_tags", {"Resources": ["r"], "Tags": [{"Key": "b"}]})]
+
+
+def test_route_changes_compare_on_the_asked_key_and_without_purge_delete_nothing():
+    # A route created to an instance describes the instance and its ENI: equal on InstanceId, not replaced.
+    vpn = {"DestinationCidrBlock": "10.250.0.0/24", "InstanceId": "i-1", "NetworkInterfaceId": "eni-1", "Origin": "CreateRoute",
+           "State": "active"}
+    other = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "Origin": "CreateRoute"}
+    assert route_changes("rtb-1", [vpn, other], [{"dest": "10.250.0.0/24", "instance_id": "i-1"}], purge=False) == []
+    assert route_changes("rtb-1", [vpn, other], [{"dest": "10.250.0.0/24", "instance_id": "i-1"}]) == [
+        ("delete_route", {"RouteTableId": "rtb-1", "DestinationCidrBlock": "0.0.0.0/0"})]
+    # the instance was replaced, or the old one is gone (blackhole): the route points at the new one
+    assert route_changes("rtb-1", [vpn], [{"dest": "10.250.0.0/24", "instance_id": "i-2"}], purge=False) == [
+        ("replace_route", {"RouteTableId": "rtb-1", "DestinationCidrBlock": "10.250.0.0/24", "InstanceId": "i-2"})]
+    assert route_changes("rtb-1", [dict(vpn, State="blackhole")], [{"dest": "10.250.0.0/24", "instance_id": "i-1"}])[0][0] == \
+        "replace_route"
+
+
+@mock_aws
+def test_instance_routes_wait_for_the_instance_then_both_layers_agree():
+    """The network layer names the VPN server before it exists (route left out, name pending); the compute layer's
+    add_routes puts the route in every table of the platform; the network layer then wants the same and writes nothing."""
+    client = boto3.client("ec2", region_name=REGION)
+    counting = Counting(client)
+    _network, out = run(counting, params())
+    vpc, igw = out["vpc"]["id"], out["internet_gateway"]["id"]
+    subnet = client.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+    vpn_route = {"dest": "10.250.0.0/24", "instance_name": "eco-bastion-1"}
+    tables = params([subnet], igw)["route_tables"]
+    for table in tables:
+        table["routes"].append(vpn_route)
+    network, _out = run(counting, {"vpc_id": vpc, "route_tables": tables})
+    assert network.pending == ["eco-bastion-1"]
+    assert not any(a.startswith(("create_route eco", "replace_route")) and "10.250" in a for a in network.actions)
+
+    image = client.describe_images()["Images"][0]["ImageId"]
+    instance = client.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "eco-bastion-1"}]}])["Instances"][0]["InstanceId"]
+    # another VPC's table with the same tags is not ours to touch
+    other_vpc = client.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    client.create_route_table(VpcId=other_vpc, TagSpecifications=[{"ResourceType": "route-table", "Tags": [
+        {"Key": "msa:platform", "Value": "eco"}]}])
+    check, _out = run(counting, {"vpc_id": vpc, "add_routes": {"tags": TAGS, "routes": [vpn_route]}}, check=True)
+    assert sorted(check.actions) == ["create_route eco-data", "create_route eco-public"]
+    network, added = run(counting, {"vpc_id": vpc, "add_routes": {"tags": TAGS, "routes": [vpn_route]}})
+    assert network.actions == check.actions and len(added["add_routes"]) == 2 and network.pending == []
+    for table in client.describe_route_tables(RouteTableIds=added["add_routes"])["RouteTables"]:
+        assert [r.get("InstanceId") for r in table["Routes"] if r.get("DestinationCidrBlock") == "10.250.0.0/24"] == [instance]
+    again, _out = run(counting, {"vpc_id": vpc, "add_routes": {"tags": TAGS, "routes": [vpn_route]}})
+    assert again.actions == []
+    converged, _out = run(counting, {"vpc_id": vpc, "route_tables": tables})
+    assert converged.actions == [] and converged.pending == []
+    assert "10.250.0.0/24 -> " + instance in converged.after["route_tables"]["eco-public"]["routes"]
+    # access no longer vpn: the network layer's exact routes drop it
+    for table in tables:
+        table["routes"].remove(vpn_route)
+    dropped, _out = run(counting, {"vpc_id": vpc, "route_tables": tables})
+    assert sorted(dropped.actions) == ["delete_route eco-data", "delete_route eco-public"]

@@ -160,19 +160,41 @@ def test_vpn_access_runs_on_the_bastion_and_opens_its_port_to_admins_only():
     net(t).update(access="vpn", vpn={"users": ["alice", "bob"], "port": 1195})
     plan = _plan(t)
     assert plan["network"]["bastion"] is True
-    assert plan["network"]["vpn"] == {"client_cidr": "10.250.0.0/24", "port": 1195, "protocol": "udp", "users": ["alice", "bob"]}
-    assert any(p["role"] == "bastion" and p["tier"] == "public" for p in plan["pools"])
+    assert plan["network"]["vpn"] == {"client_cidr": "10.250.0.0/24", "port": 1195, "protocol": "udp", "users": ["alice", "bob"],
+                                      "server": "shop-bastion-1"}
+    assert [(p["role"], p["tier"], p["source_dest_check"]) for p in plan["pools"] if p["role"] == "bastion"] == [
+        ("bastion", "public", False)]   # the server forwards its clients' own addresses
+    assert all(p["source_dest_check"] for p in plan["pools"] if p["role"] != "bastion" and not p["kubernetes"])
     bastion = next(g for g in plan["security_groups"] if g["name"] == "shop-bastion")
     assert {"proto": "udp", "from_port": 1195, "to_port": 1195, "cidr": "203.0.113.0/24",
             "description": "OpenVPN from admin network"} in bastion["rules"]
+    groups = {g["name"]: g for g in plan["security_groups"]}
+    # every operator port (SSH, the UIs) admits the client range besides the bastion; nothing else does
+    assert [r.get("source_group") or r["cidr"] for r in groups["shop-node"]["rules"] if r["from_port"] == 22] == [
+        "shop-bastion", "10.250.0.0/24"]
+    assert [(r["from_port"], r["description"]) for r in groups["shop-monitoring"]["rules"] if r.get("cidr") == "10.250.0.0/24"] == [
+        (9090, "Prometheus UI from VPN clients")]
+    assert [g for g in groups if any(r.get("cidr") == "10.250.0.0/24" for r in groups[g]["rules"])] == [
+        "shop-node", "shop-rabbitmq", "shop-monitoring"]   # SSH, RabbitMQ management UI, Prometheus UI
+
+
+def test_bastion_access_keeps_operator_ingress_to_the_bastion_and_the_check_on():
+    t = kubeadm()
+    net(t)["access"] = "bastion"
+    plan = _plan(t)
     node = next(g for g in plan["security_groups"] if g["name"] == "shop-node")
     assert [r["source_group"] for r in node["rules"] if r["from_port"] == 22] == ["shop-bastion"]
+    assert all(p["source_dest_check"] for p in plan["pools"] if not p["kubernetes"])   # (Calico's native routing turns it off)
+    assert any(p["role"] == "bastion" for p in plan["pools"])
 
 
 @pytest.mark.parametrize("network, path, fragment", [
     ({"access": "vpn", "vpn": {"users": ["a"], "client_cidr": "10.0.5.0/24"}}, "network.vpn.client_cidr", "overlaps the VPC"),
     ({"access": "vpn", "vpn": {"users": ["a"], "client_cidr": "8.8.8.0/24"}}, "network.vpn.client_cidr", "not a private"),
     ({"access": "vpn", "vpn": {"users": ["a"], "client_cidr": "10.250.0.0/30"}}, "network.vpn.client_cidr", "/16 to /29"),
+    ({"access": "vpn", "vpn": {"users": ["a"], "client_cidr": "203.0.113.128/25"}}, "network.vpn.client_cidr", "not a private"),
+    ({"access": "vpn", "admin_cidrs": ["10.250.0.0/16"], "vpn": {"users": ["a"]}}, "network.vpn.client_cidr",
+     "overlaps admin_cidrs 10.250.0.0/16"),
     ({"access": "vpn", "vpn": {"users": ["Al"]}}, "network.vpn.users[0]", "lowercase"),
     ({"access": "vpn", "vpn": {"users": ["a", "a"]}}, "network.vpn.users[1]", "twice"),
     ({"access": "vpn", "vpn": {"users": []}}, "network.vpn.users", "at least one"),

@@ -24,6 +24,8 @@ def test_managed_services_need_no_pool_and_get_aws_names():
     assert pg["master_password"] == "managed" and pg["deletion_protection"] is True and "synchronous_replication" not in pg
     assert redis["replication_group_id"] == "shop-redis" and redis["engine"] == "valkey" and redis["engine_version"] == "8.0"
     assert "sentinel" not in redis and "maxmemory_mb" not in redis
+    assert (redis["parameter_group"], redis["parameter_family"], redis["parameters"]) == (
+        "shop-redis-valkey8", "valkey8", {"maxmemory-policy": "noeviction"})
     assert not any(n["role"] in ("postgresql", "redis") for n in plan["nodes"])
 
 
@@ -38,6 +40,18 @@ def test_managed_security_groups_trust_app_and_monitoring_only():
     assert {r["source_group"] for r in groups["shop-redis"]["rules"]} == {"shop-app", "shop-monitoring"}
     assert plan["services"]["monitoring"]["exporters"]["postgresql"] == 9187
     assert plan["services"]["monitoring"]["exporters"]["redis"] == 9121
+
+
+@pytest.mark.parametrize(("engine", "version", "group", "family"), [
+    ("redis", None, "shop-redis-redis7", "redis7"), ("redis", "6.2", "shop-redis-redis6-x", "redis6.x"),
+    ("redis", "5.0", "shop-redis-redis5-0", "redis5.0"), ("valkey", "7.2", "shop-redis-valkey7", "valkey7")])
+def test_redis_settings_go_to_a_parameter_group_of_the_engine_family(engine, version, group, family):
+    t = managed_eks()
+    svc(t, "redis").update(engine=engine, maxmemory_policy="allkeys-lfu", **({"engine_version": version} if version else {}))
+    plan, errors = build_plan(t)
+    assert errors == []
+    redis = plan["services"]["redis"]
+    assert (redis["parameter_group"], redis["parameter_family"], redis["parameters"]) == (group, family, {"maxmemory-policy": "allkeys-lfu"})
 
 
 def test_self_managed_plan_carries_no_managed_keys():
