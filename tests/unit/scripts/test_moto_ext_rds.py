@@ -7,7 +7,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 import moto_ext  # pylint: disable=wrong-import-position
@@ -16,13 +15,8 @@ moto_ext.apply_all()
 
 
 @pytest.fixture
-def rds(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("rds", region_name="ap-northeast-2")
+def rds(moto_in_process):  # pylint: disable=unused-argument
+    return boto3.client("rds", region_name="ap-northeast-2")
 
 
 def test_describe_by_name(rds):

@@ -8,7 +8,6 @@ import boto3
 import pytest
 from ansible_collections.msa.platform.plugins.module_utils import aws_teardown
 from ansible_collections.msa.platform.plugins.module_utils.aws_teardown import Clients, Teardown, TeardownError, summary
-from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts"))
 import moto_ext  # pylint: disable=wrong-import-position
@@ -53,15 +52,10 @@ def build(ec2, platform: str, cidr: str) -> dict:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        names = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
-                 "ecr": "ecr", "s3": "s3"}
-        yield Clients(**{attr: boto3.client(service, region_name=REGION) for attr, service in names.items()})
+def aws(moto_in_process):  # pylint: disable=unused-argument,redefined-outer-name
+    names = {"ec2": "ec2", "elbv2": "elbv2", "elb": "elb", "iam": "iam", "eks": "eks", "tagging": "resourcegroupstaggingapi",
+             "ecr": "ecr", "s3": "s3"}
+    return Clients(**{attr: boto3.client(service, region_name=REGION) for attr, service in names.items()})
 
 
 def test_find_lists_everything_in_the_vpc_tagged_or_not_and_changes_nothing(aws):
