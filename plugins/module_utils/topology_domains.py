@@ -54,7 +54,8 @@ def resolve_access(data: dict, raw: dict, errors: list) -> None:
     vpn = net.get("vpn") if isinstance(net.get("vpn"), dict) else {}
     if "vpn" in raw_net and access is not None and access != "vpn":
         errors.append(f"network.vpn: set, but network.access is {access}; remove it or set access: vpn")
-    cidr, vpc = vpn.get("client_cidr"), net.get("cidr")
+    # The client range matters only with access: vpn (the schema fills in a default range for every topology).
+    cidr, vpc = vpn.get("client_cidr") if access == "vpn" else None, net.get("cidr")
     if cidr is not None:
         prefix = ipaddress.ip_network(cidr).prefixlen
         if not 16 <= prefix <= 29:

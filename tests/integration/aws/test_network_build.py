@@ -22,7 +22,7 @@ EXAMPLES = {
     "ecoeco-kubeadm": ("ecoeco", {"vpcs": 1, "subnets": 8, "route_tables": 4, "nat_gateways": 1, "addresses": 1,
                                   "security_groups": 9, "internet_gateways": 1}, False),
     "courm-eks": ("courm", {"vpcs": 1, "subnets": 15, "route_tables": 5, "nat_gateways": 3, "addresses": 3,
-                            "security_groups": 9, "internet_gateways": 1}, True),
+                            "security_groups": 10, "internet_gateways": 1}, True),
 }
 # Client ports of the data services -> the groups allowed to reach them (besides the service's own nodes).
 DATA_PORTS = {5432: "postgresql", 6379: "redis", 5672: "rabbitmq", 9092: "kafka"}

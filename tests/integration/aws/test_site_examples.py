@@ -130,7 +130,7 @@ def test_courm_eks_site(stage):
     # network + compute: the VPC, the EC2 pools EKS does not run (kafka, monitoring, bastion, ci) and the inventory of them
     ec2, eks, rds, cache = (client(s, region) for s in ("ec2", "eks", "rds", "elasticache"))
     assert network_harness.counts("courm") == {"vpcs": 1, "subnets": 15, "route_tables": 5, "nat_gateways": 3, "addresses": 3,
-                                               "security_groups": 9, "internet_gateways": 1}
+                                               "security_groups": 10, "internet_gateways": 1}
     report = summary(courm)
     nodes = {n["name"]: n for n in report["nodes"]}
     assert sorted(nodes) == ["courm-bastion-1", "courm-jenkins-1", "courm-kafka-1", "courm-kafka-2", "courm-kafka-3", "courm-monitoring-1"]
