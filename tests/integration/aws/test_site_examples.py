@@ -2,7 +2,7 @@
 read replica, ElastiCache) and domains-eks (three domains with ECR repositories, S3 buckets, IRSA roles). Each is
 built, run again with changed=0 on every host of the recap, then torn down by teardown.yml to nothing.
 
-The inventory is the example's own, copied with the msa.platform.aws_cluster plugin (the emulator's EC2 instances
+The inventory is the example's own, copied with its msa.platform.aws_cluster file (the emulator's EC2 instances
 become hosts, as on an account) and a group_vars/all/site.yml that skips, with reasons, what needs those instances
 to be machines: the data services on the nodes (`data_hosts`) and monitoring. The Kubernetes side of the add-ons
 layer runs against the API fake (tests/fakes/kube_api.py) with the helm stand-in, as in
@@ -69,8 +69,7 @@ def stage(aws, tmp_path, monkeypatch):
             inventory = tmp_path / example
             shutil.copytree(source / "group_vars", inventory / "group_vars")
             shutil.copy(source / "hosts.yml", inventory / "hosts.yml")
-            (inventory / "aws_cluster.yml").write_text(yaml.safe_dump(
-                {"plugin": "msa.platform.aws_cluster", "platform": topology["name"], "regions": [topology["region"]], "cache": False}))
+            shutil.copy(source / "aws_cluster.yml", inventory / "aws_cluster.yml")   # uncached; AWS_ENDPOINT_URL is the emulator
             (inventory / "group_vars" / "all" / "site.yml").write_text(yaml.safe_dump(
                 {"msa_site_skip": list(SKIP), "msa_site_skip_reasons": SKIP}))
             (inventory / "group_vars" / "all" / "emulator.yml").write_text(yaml.safe_dump(EMULATOR_COMPUTE))

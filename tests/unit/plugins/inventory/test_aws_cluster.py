@@ -3,8 +3,10 @@ fixed records: file names it accepts, the groups and variables it adds, compose/
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader
 
@@ -16,6 +18,8 @@ init_plugin_loader()
 
 from ansible.inventory.manager import InventoryManager  # noqa: E402
 from ansible.plugins.loader import inventory_loader  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[4]
 
 RECORDS = [
     {"id": "i-1", "region": "ap-northeast-2", "az": "ap-northeast-2a", "type": "t3.large", "state": "running", "private_ip": "10.0.4.5",
@@ -126,3 +130,16 @@ def test_endpoint_url_may_be_a_template(tmp_path, fetches, monkeypatch):
     InventoryManager(loader=DataLoader(), sources=[config(tmp_path, extra, name="b.aws_cluster.yml")])
     InventoryManager(loader=DataLoader(), sources=[config(tmp_path, "endpoint_url: http://127.0.0.1:6001\n", name="c.aws_cluster.yml")])
     assert [q["endpoint_url"] for q in fetches] == ["http://127.0.0.1:5999", "http://127.0.0.1:5123", "http://127.0.0.1:6001"]
+
+
+INVENTORIES = sorted(p.parents[2] for p in (ROOT / "inventories").glob("**/group_vars/all/topology.yml"))
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES, ids=lambda p: p.name)
+def test_every_inventory_finds_its_own_platform(inventory):
+    """Each inventory's plugin file asks for the platform and region its topology builds (a user copying an example
+    gets the nodes the host layers run on)."""
+    topology = yaml.safe_load((inventory / "group_vars" / "all" / "topology.yml").read_text())["platform"]
+    plugin = yaml.safe_load((inventory / "aws_cluster.yml").read_text())
+    assert plugin["plugin"] == "msa.platform.aws_cluster"
+    assert (plugin["platform"], plugin["regions"]) == (topology["name"], [topology["region"]])
