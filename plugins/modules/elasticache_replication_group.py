@@ -71,8 +71,9 @@ options:
   parameter_group:
     description:
       - Cache parameter group. Omitted, the engine family's default on creation and left as it is afterwards.
-      - With O(parameters), the module creates this group (family O(parameter_group_family), tagged with O(tags)) when
-        missing and keeps its parameters exactly O(parameters) before it creates or converges the replication group.
+      - With O(parameters), the module creates this group (family O(parameter_group_family)) when missing and keeps its
+        parameters exactly O(parameters) and its tags O(tags) (with O(purge_tags)) before it creates or converges the
+        replication group.
     type: str
   parameter_group_family:
     description: Family of O(parameter_group) when the module keeps it, such as C(valkey8), C(redis7) or C(redis6.x).
@@ -258,8 +259,11 @@ def _parameters(module, aws):
                              "ElastiCache cannot change a group's family: name a new group")
     current = aws.user_parameters(name) if group else {}
     modify, reset = parameter_changes(current, params["parameters"])
+    # A new group gets its tags with CreateCacheParameterGroup; an existing one has them put back like the replication group's.
+    tag_add, tag_remove = tag_changes(aws.tags(group["ARN"]), params["tags"], params["purge_tags"]) if group else ({}, [])
     planned = ([] if group else ["create_cache_parameter_group"]) + (["modify_cache_parameter_group"] if modify else []) \
-        + (["reset_cache_parameter_group"] if reset else [])
+        + (["reset_cache_parameter_group"] if reset else []) \
+        + (["remove_tags_from_resource"] if tag_remove else []) + (["add_tags_to_resource"] if tag_add else [])
     after = {k: str(v) for k, v in params["parameters"].items()}
     if module.check_mode:
         return planned, current, after
@@ -273,6 +277,10 @@ def _parameters(module, aws):
         aws.change("modify_cache_parameter_group", CacheParameterGroupName=name, ParameterNameValues=batch)
     for batch in chunks(reset):
         aws.change("reset_cache_parameter_group", CacheParameterGroupName=name, ResetAllParameters=False, ParameterNameValues=batch)
+    if tag_remove:
+        aws.change("remove_tags_from_resource", ResourceName=group["ARN"], TagKeys=tag_remove)
+    if tag_add:
+        aws.change("add_tags_to_resource", ResourceName=group["ARN"], Tags=[{"Key": k, "Value": v} for k, v in sorted(tag_add.items())])
     return planned, current, after
 
 

@@ -1,7 +1,8 @@
 """ansible-playbook runs the plan task first: a broken topology stops the play there with every error
 listed; a valid one leaves msa_plan as a fact for the next task. A topology file that is not even valid
 YAML (or repeats a key) stops the run before any task, naming the file, line and column
-(msa.platform.strict_vars, enabled in ansible.cfg)."""
+(msa.platform.strict_vars, enabled in ansible.cfg).
+The examples' aws_cluster.yml asks the emulator (the `aws` fixture) for hosts, never a real account."""
 from __future__ import annotations
 
 import os
@@ -42,7 +43,7 @@ def test_broken_topology_fails_in_the_first_task_with_every_error():
 
 
 @pytest.mark.parametrize("example", ["minimal-kubeadm", "courm-eks"])
-def test_valid_topology_sets_msa_plan(example):
+def test_valid_topology_sets_msa_plan(aws, example):  # pylint: disable=unused-argument
     run = playbook(ROOT / "inventories" / "examples" / example)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
@@ -74,7 +75,9 @@ def test_yaml_errors_name_file_line_and_column_before_any_task(tmp_path, case, l
     assert "TASK [" not in out, out
 
 
-def test_valid_inventory_loads_without_warnings():
+def test_valid_inventory_loads_without_warnings(aws):  # pylint: disable=unused-argument
+    """The example as a user copies it: its aws_cluster.yml asks the (empty, emulated) account for hosts and
+    finds none, without a warning; the topology in group_vars plans cleanly."""
     run = playbook(ROOT / "inventories" / "examples" / "minimal-kubeadm")
     out = run.stdout + run.stderr
     assert run.returncode == 0 and "[WARNING]" not in out, out

@@ -193,12 +193,15 @@ def test_courm_eks_site(stage):
     assert [p["phase"] for p in report["phases"]] == ["network", "compute", "hosts", "cluster", "addons", "domains", "ci", "data",
                                                       "access", "monitoring", "summary"]
 
-    # A cache parameter changed by hand, and one added: the data layer puts the group back as the topology says.
+    # A cache parameter changed by hand, one added and the platform tag removed (teardown finds the group by it): the
+    # data layer puts the group back as the topology says.
     cache.modify_cache_parameter_group(CacheParameterGroupName="courm-redis-valkey8", ParameterNameValues=[
         {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}, {"ParameterName": "timeout", "ParameterValue": "300"}])
+    cache.remove_tags_from_resource(ResourceName=cache_pg["ARN"], TagKeys=["msa:platform"])
     repaired = network_harness.playbook("managed_data.yml", courm["inventory"], "-e", f"@{courm['extra']}", timeout=900)
     assert repaired.returncode == 0, repaired.stdout[-4000:]
     assert recaps(repaired)["localhost"]["changed"] == 1 and user_parameters(cache) == {"maxmemory-policy": "noeviction"}
+    assert {"Key": "msa:platform", "Value": "courm"} in cache.list_tags_for_resource(ResourceName=cache_pg["ARN"])["TagList"]
 
     # Deletion protection holds teardown back until asked; then nothing is left but the final snapshot, kept on purpose.
     refused = network_harness.playbook("teardown.yml", courm["inventory"], "-e", "confirm_teardown=courm", timeout=900)
