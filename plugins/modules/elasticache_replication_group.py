@@ -246,6 +246,18 @@ class Client(RecordingClient):
         listed = self.call("list_tags_for_resource", ResourceName=arn)["TagList"]
         return {t["Key"]: t["Value"] for t in listed}
 
+    def retag(self, arn, add, remove):
+        """Apply tag_changes' (add, remove) to ARN (a replication group or a cache parameter group)."""
+        if remove:
+            self.change("remove_tags_from_resource", ResourceName=arn, TagKeys=remove)
+        if add:
+            self.change("add_tags_to_resource", ResourceName=arn, Tags=[{"Key": k, "Value": v} for k, v in sorted(add.items())])
+
+
+def _tag_calls(add, remove):
+    """The calls Client.retag makes for tag_changes' (add, remove)."""
+    return (["remove_tags_from_resource"] if remove else []) + (["add_tags_to_resource"] if add else [])
+
 
 def _parameters(module, aws):
     """Create the parameter group when missing and make its parameters exactly O(parameters); (calls, before, after)."""
@@ -262,8 +274,7 @@ def _parameters(module, aws):
     # A new group gets its tags with CreateCacheParameterGroup; an existing one has them put back like the replication group's.
     tag_add, tag_remove = tag_changes(aws.tags(group["ARN"]), params["tags"], params["purge_tags"]) if group else ({}, [])
     planned = ([] if group else ["create_cache_parameter_group"]) + (["modify_cache_parameter_group"] if modify else []) \
-        + (["reset_cache_parameter_group"] if reset else []) \
-        + (["remove_tags_from_resource"] if tag_remove else []) + (["add_tags_to_resource"] if tag_add else [])
+        + (["reset_cache_parameter_group"] if reset else []) + _tag_calls(tag_add, tag_remove)
     after = {k: str(v) for k, v in params["parameters"].items()}
     if module.check_mode:
         return planned, current, after
@@ -277,10 +288,8 @@ def _parameters(module, aws):
         aws.change("modify_cache_parameter_group", CacheParameterGroupName=name, ParameterNameValues=batch)
     for batch in chunks(reset):
         aws.change("reset_cache_parameter_group", CacheParameterGroupName=name, ResetAllParameters=False, ParameterNameValues=batch)
-    if tag_remove:
-        aws.change("remove_tags_from_resource", ResourceName=group["ARN"], TagKeys=tag_remove)
-    if tag_add:
-        aws.change("add_tags_to_resource", ResourceName=group["ARN"], Tags=[{"Key": k, "Value": v} for k, v in sorted(tag_add.items())])
+    if group:
+        aws.retag(group["ARN"], tag_add, tag_remove)
     return planned, current, after
 
 
@@ -386,7 +395,7 @@ def main():
         planned = (["modify_replication_group"] if request else [])
         if replicas is not None:
             planned.append("increase_replica_count" if replicas > before["replicas"] else "decrease_replica_count")
-        planned += (["remove_tags_from_resource"] if remove else []) + (["add_tags_to_resource"] if add else [])
+        planned += _tag_calls(add, remove)
         planned = pg_planned + planned
         after = dict(before, **{k: v for k, v in desired.items() if k != "auth_token_enabled"})
         if pg_after is not None:
@@ -406,10 +415,7 @@ def main():
             aws.change("increase_replica_count", ReplicationGroupId=gid, NewReplicaCount=replicas, ApplyImmediately=True)
             if params["wait"]:
                 wait_available(lambda: aws.group(gid), params["wait_timeout"])
-        if remove:
-            aws.change("remove_tags_from_resource", ResourceName=group["ARN"], TagKeys=remove)
-        if add:
-            aws.change("add_tags_to_resource", ResourceName=group["ARN"], Tags=[{"Key": k, "Value": v} for k, v in sorted(add.items())])
+        aws.retag(group["ARN"], add, remove)
         group = aws.group(gid)
         view = current_view(group, aws.primary(group))
         if pg_after is not None:
